@@ -1,0 +1,37 @@
+"""seebench's public API: everything a plugin author imports comes from here."""
+
+from .budget import Budget
+from .cell import Cell, ComponentRef, content_key
+from .components import (
+    AXES,
+    ENCODER,
+    EVALUATOR,
+    GENERATOR,
+    KINDS,
+    OBJECTIVE,
+    SOURCE,
+    Component,
+    Param,
+)
+from .context import CellContext, PretrainData, default_device
+from .errors import (
+    CellFailed,
+    ConfigError,
+    DataMissingError,
+    PluginError,
+    ResultFileError,
+    SeebenchError,
+    UnknownComponentError,
+)
+from .hookspecs import hookimpl
+from .images import ImageSet, to_model_input, to_rgb, to_uint8
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AXES", "Budget", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
+    "ConfigError", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
+    "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
+    "SeebenchError", "UnknownComponentError", "content_key", "default_device", "hookimpl",
+    "to_model_input", "to_rgb", "to_uint8", "__version__",
+]

@@ -1,0 +1,248 @@
+"""What a cell hands its objective and evaluator: data, encoder, cache, device, progress."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+
+from .budget import Budget
+from .cell import Cell, ComponentRef, content_key
+from .components import GENERATOR, SOURCE
+from .images import ImageSet, check_uint8_batch, resize, to_uint8
+
+ENV_DEVICE = "SEEBENCH_DEVICE"
+
+
+def default_device() -> torch.device:
+    """$SEEBENCH_DEVICE if set, else CUDA when present, else CPU."""
+    wanted = os.environ.get(ENV_DEVICE)
+    if wanted:
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class PretrainData:
+    """Images an objective pretrains on: a generator on the fly, or a source's train split.
+
+    `batch(indices)` gives uint8 (N, C, H, W) at the budget's image size; `labels(indices)` gives
+    class labels where the data has them (FractalDB categories, a real source), else None.
+    """
+
+    def __init__(self, ref: ComponentRef, kind: str, obj: Any, seed: int, budget: Budget):
+        self.ref, self.kind, self.obj, self.seed, self.budget = ref, kind, obj, seed, budget
+        self.size = budget.image_size
+        if kind == SOURCE:
+            self._set: ImageSet | None = obj.load("train")
+            self._len = len(self._set)
+        else:
+            self._set = None
+            self._len = budget.pretrain_dataset_size()
+
+    @property
+    def name(self) -> str:
+        return self.ref.label or self.ref.name
+
+    def __len__(self) -> int:
+        return self._len
+
+    def batch(self, indices: Sequence[int] | torch.Tensor) -> torch.Tensor:
+        idx = [int(i) for i in indices]
+        if self._set is not None:
+            images = self._set.batch(idx)
+            if images.shape[-1] != self.size or images.shape[-2] != self.size:
+                images = to_uint8(resize(images.float() / 255.0, self.size))
+            return images
+        images = self.obj.generate(idx, self.seed, self.size)
+        return check_uint8_batch(images, f"generator '{self.ref.name}'.generate")
+
+    def labels(self, indices: Sequence[int] | torch.Tensor) -> torch.Tensor | None:
+        if self._set is not None:
+            return self._set.batch_labels(list(indices))
+        fn = getattr(self.obj, "labels", None)
+        return fn([int(i) for i in indices], self.seed) if fn else None
+
+
+class CellContext:
+    """Everything an objective or evaluator may ask of the harness while a cell runs.
+
+    Intermediates are built lazily and cached by content key: the pretrained encoder lives in
+    `<run_dir>/cache/encoders/<key>.safetensors`, so every evaluator of the same training (and
+    every re-run) reuses it.
+    """
+
+    def __init__(
+        self,
+        cell: Cell,
+        registry: Any,
+        run_dir: Path,
+        device: torch.device | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        log: Callable[[str], None] | None = None,
+        memo: dict | None = None,
+    ):
+        self.cell = cell
+        self.registry = registry
+        self.run_dir = Path(run_dir)
+        self.device = device or default_device()
+        self._progress = progress
+        self._log = log
+        self._memo = memo if memo is not None else {}
+
+    # -- plain facts --------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        return self.cell.seed
+
+    @property
+    def budget(self) -> Budget:
+        return self.cell.budget
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.run_dir / "cache"
+
+    def cache_path(self, namespace: str, identity: Mapping[str, Any], suffix: str) -> Path:
+        """A file path unique to `identity` under cache/<namespace>/ (directory created)."""
+        folder = self.cache_dir / namespace
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{content_key(dict(identity))}{suffix}"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        path = self.run_dir / "checkpoints" / self.cell.key
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def progress(self, done: int, total: int, what: str = "") -> None:
+        if self._progress is not None:
+            self._progress(done, total, what)
+
+    def log(self, message: str) -> None:
+        if self._log is not None:
+            self._log(message)
+
+    # -- building components ------------------------------------------------------------------
+    def build(self, kind: str, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Build any registered component with validated parameters (e.g. a probe's source)."""
+        comp = self.registry.get(kind, name, where=f"cell {self.cell.key}")
+        return comp.build(params, where=f"cell {self.cell.key}")
+
+    def build_ref(self, ref: ComponentRef) -> Any:
+        comp = self.registry.get(ref.kind, ref.name, where=f"cell {self.cell.key}")
+        return comp.factory(**dict(ref.params))
+
+    def load_source(self, name: str, params: Mapping[str, Any] | None, split: str) -> ImageSet:
+        """A real source's split, memoised within the process (sources are read-only)."""
+        memo_key = ("source", name, content_key(dict(params or {})), split)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = self.build(SOURCE, name, params).load(split)
+        return self._memo[memo_key]
+
+    # -- the pretraining data ------------------------------------------------------------------
+    def data_component(self) -> Any:
+        """The data axis' object: a source, or a generator (fitted first if it has `fit`)."""
+        ref = self.cell.data
+        if ref is None:
+            raise RuntimeError(f"cell {self.cell.key} has no pretraining data (its objective does not use any)")
+        memo_key = ("data", content_key({"ref": ref.identity(), "seed": self.seed}))
+        if memo_key not in self._memo:
+            obj = self.build_ref(ref)
+            if ref.kind == GENERATOR and hasattr(obj, "fit"):
+                obj.fit(self)
+            self._memo[memo_key] = obj
+        return self._memo[memo_key]
+
+    def generator(self) -> Any:
+        if self.cell.data is None or self.cell.data.kind != GENERATOR:
+            raise RuntimeError(f"cell {self.cell.key}: the data axis is not a generator")
+        return self.data_component()
+
+    def pretraining_data(self) -> PretrainData:
+        ref = self.cell.data
+        obj = self.data_component()
+        return PretrainData(ref, ref.kind, obj, self.seed, self.budget)
+
+    # -- encoders ------------------------------------------------------------------------------
+    def encoder(self) -> torch.nn.Module:
+        """A freshly initialised encoder of the cell (seeded: same seed, same weights)."""
+        if self.cell.encoder is None:
+            raise RuntimeError(f"cell {self.cell.key} has no encoder")
+        torch.manual_seed(self.seed)
+        model = self.build_ref(self.cell.encoder)
+        if not hasattr(model, "feature_dim"):
+            raise TypeError(f"encoder '{self.cell.encoder.name}' must have a `feature_dim` attribute")
+        return model
+
+    def pretrained_encoder(self) -> torch.nn.Module:
+        """The encoder after the cell's objective, trained once per content key and cached."""
+        key = self.cell.pretrained_key
+        if ("encoder", key) in self._memo:
+            return self._memo[("encoder", key)]
+        from safetensors.torch import load_file, save_file
+
+        folder = self.cache_dir / "encoders"
+        path = folder / f"{key}.safetensors"
+        model = self.encoder()
+        if path.exists():
+            model.load_state_dict(load_file(str(path)))
+            self.log(f"reusing pretrained encoder {path.name}")
+        elif self.cell.objective is not None:
+            objective = self.build_ref(self.cell.objective)
+            data = self.pretraining_data() if self.cell.data is not None else None
+            model.to(self.device)
+            result = objective.pretrain(model, data, self)
+            model = result if isinstance(result, torch.nn.Module) else model
+            model.cpu()
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            state = {k: v.contiguous() for k, v in model.state_dict().items()}
+            save_file(state, str(tmp))
+            os.replace(tmp, path)
+            path.with_suffix(".json").write_text(json.dumps({"cell": self.cell.to_dict()}, indent=1))
+        model.to(self.device).eval()
+        self._memo[("encoder", key)] = model
+        return model
+
+
+def extract_features(encoder: torch.nn.Module, images: ImageSet, size: int, device: torch.device,
+                     batch_size: int = 256, progress: Callable[[int, int, str], None] | None = None) -> torch.Tensor:
+    """Frozen features of every image, in order, as float32 on the CPU."""
+    from .images import to_model_input
+
+    encoder.eval()
+    chunks = []
+    n = len(images)
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            batch = images.images[start:start + batch_size]
+            chunks.append(encoder(to_model_input(batch, size, device)).float().cpu())
+            if progress is not None:
+                progress(min(start + batch_size, n), n, "features")
+    return torch.cat(chunks) if chunks else torch.empty(0, getattr(encoder, "feature_dim", 0))
+
+
+def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, split: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Features of a real source's split under the cell's pretrained encoder, cached on disk
+    by content key (pretrained encoder + source + split), with the split's labels."""
+    from safetensors.torch import load_file, save_file
+
+    images = self.load_source(source, params, split)
+    identity = {"encoder": self.cell.pretrained_key, "source": source, "params": dict(params or {}),
+                "split": split, "size": self.budget.image_size}
+    path = self.cache_path("features", identity, ".safetensors")
+    if path.exists():
+        feats = load_file(str(path))["features"]
+    else:
+        feats = extract_features(self.pretrained_encoder(), images, self.budget.image_size, self.device,
+                                 progress=self._progress)
+        tmp = path.with_suffix(".tmp")
+        save_file({"features": feats.contiguous()}, str(tmp))
+        os.replace(tmp, path)
+    return feats, images.labels
+
+
+CellContext.features = _features
