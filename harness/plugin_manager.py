@@ -80,17 +80,28 @@ class Registry:
     def names(self, kind: str) -> list[str]:
         return sorted(self.components[kind])
 
+    def find(self, kind: str, name: str) -> Component | None:
+        """Exact name, else a wildcard family: 'timm:resnet34' matches a component 'timm:*'."""
+        comps = self.components[kind]
+        if name in comps:
+            return comps[name]
+        prefix, sep, variant = name.partition(":")
+        if sep and variant and f"{prefix}:*" in comps:
+            return comps[f"{prefix}:*"]
+        return None
+
     def get(self, kind: str, name: str, where: str = "") -> Component:
-        try:
-            return self.components[kind][name]
-        except KeyError:
-            raise UnknownComponentError(self._unknown(kind, [kind], name, where)) from None
+        comp = self.find(kind, name)
+        if comp is None:
+            raise UnknownComponentError(self._unknown(kind, [kind], name, where))
+        return comp
 
     def get_data(self, name: str, where: str = "") -> Component:
         """A source or generator: both can be pretraining data."""
         for kind in (GENERATOR, SOURCE):
-            if name in self.components[kind]:
-                return self.components[kind][name]
+            comp = self.find(kind, name)
+            if comp is not None:
+                return comp
         raise UnknownComponentError(self._unknown("generator or source", [GENERATOR, SOURCE], name, where))
 
     def _unknown(self, what: str, kinds: list[str], name: str, where: str) -> str:
