@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -91,6 +92,10 @@ class CellContext:
         self._progress = progress
         self._log = log
         self._memo = memo if memo is not None else {}
+        self.timings: dict[str, float] = {}  # seconds per phase, recorded in the result
+
+    def add_time(self, phase: str, seconds: float) -> None:
+        self.timings[phase] = self.timings.get(phase, 0.0) + seconds
 
     # -- plain facts --------------------------------------------------------------------------
     @property
@@ -128,8 +133,8 @@ class CellContext:
     # -- building components ------------------------------------------------------------------
     def build(self, kind: str, name: str, params: Mapping[str, Any] | None = None) -> Any:
         """Build any registered component with validated parameters (e.g. a probe's source)."""
-        comp = self.registry.get(kind, name, where=f"cell {self.cell.key}")
-        return comp.build(params, where=f"cell {self.cell.key}")
+        comp, resolved = self.registry.resolve(kind, name, params, where=f"cell {self.cell.key}")
+        return comp.factory(**resolved)
 
     def build_ref(self, ref: ComponentRef) -> Any:
         comp = self.registry.get(ref.kind, ref.name, where=f"cell {self.cell.key}")
@@ -191,6 +196,7 @@ class CellContext:
             model.load_state_dict(load_file(str(path)))
             self.log(f"reusing pretrained encoder {path.name}")
         elif self.cell.objective is not None:
+            t0 = time.perf_counter()
             objective = self.build_ref(self.cell.objective)
             data = self.pretraining_data() if self.cell.data is not None else None
             model.to(self.device)
@@ -203,6 +209,7 @@ class CellContext:
             save_file(state, str(tmp))
             os.replace(tmp, path)
             path.with_suffix(".json").write_text(json.dumps({"cell": self.cell.to_dict()}, indent=1))
+            self.add_time("pretrain_s", time.perf_counter() - t0)
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model
         return model
@@ -237,8 +244,10 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     if path.exists():
         feats = load_file(str(path))["features"]
     else:
-        feats = extract_features(self.pretrained_encoder(), images, self.budget.image_size, self.device,
-                                 progress=self._progress)
+        encoder = self.pretrained_encoder()
+        t0 = time.perf_counter()
+        feats = extract_features(encoder, images, self.budget.image_size, self.device, progress=self._progress)
+        self.add_time("features_s", time.perf_counter() - t0)
         tmp = path.with_suffix(".tmp")
         save_file({"features": feats.contiguous()}, str(tmp))
         os.replace(tmp, path)

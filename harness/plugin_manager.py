@@ -96,6 +96,15 @@ class Registry:
             raise UnknownComponentError(self._unknown(kind, [kind], name, where))
         return comp
 
+    def resolve(self, kind: str | None, name: str, params: dict | None = None, where: str = "") -> tuple[Component, dict]:
+        """Component and validated parameters for `name` (kind None: a source or generator).
+        A wildcard family gets the name's variant as its `variant` parameter."""
+        comp = self.get_data(name, where) if kind is None else self.get(kind, name, where)
+        given = dict(params or {})
+        if comp.name.endswith(":*"):
+            given.setdefault("variant", name.partition(":")[2])
+        return comp, comp.resolve_params(given, where)
+
     def get_data(self, name: str, where: str = "") -> Component:
         """A source or generator: both can be pretraining data."""
         for kind in (GENERATOR, SOURCE):

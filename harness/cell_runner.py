@@ -1,0 +1,81 @@
+"""Run one cell: build the evaluator, let it pull what it needs, and turn the outcome into a result."""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from . import environment
+from .cell import Cell
+from .components import EVALUATOR
+from .context import CellContext
+from .errors import CellFailed
+from .schema import SCHEMA_VERSION
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _clean_metrics(metrics: Any, evaluator: str) -> dict[str, float | None]:
+    if not isinstance(metrics, dict) or not metrics:
+        raise TypeError(f"evaluator '{evaluator}' must return a non-empty dict of metric -> number, got {metrics!r}")
+    out: dict[str, float | None] = {}
+    for name, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"evaluator '{evaluator}' returned metric {name!r} = {value!r}, not a number") from None
+        out[str(name)] = number if math.isfinite(number) else None
+    return out
+
+
+def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
+             progress: Callable[[int, int, str], None] | None = None,
+             log: Callable[[str], None] | None = None, device: Any = None) -> dict[str, Any]:
+    """Run `cell` and return its result dict (status 'ok' or 'failed'); never raises for cell errors."""
+    started = _now()
+    t0 = time.perf_counter()
+    ctx = CellContext(cell, registry, run_dir, device=device, progress=progress, log=log, memo=memo)
+    metrics: dict[str, float | None] = {}
+    error = None
+    evaluator_comp = None
+    try:
+        evaluator_comp = registry.get(EVALUATOR, cell.evaluator.name)
+        evaluator = ctx.build_ref(cell.evaluator)
+        metrics = _clean_metrics(evaluator.evaluate(ctx), cell.evaluator.name)
+    except CellFailed as exc:
+        error = {"type": "CellFailed", "message": str(exc), "traceback": traceback.format_exc()}
+    except Exception as exc:  # record and go on: one broken cell must not stop the matrix
+        error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+
+    data_comp = None
+    if cell.data is not None:
+        data_comp = registry.find("generator", cell.data.name) or registry.find("source", cell.data.name)
+    reference = {}
+    if data_comp is not None:
+        reference = {k: float(v) for k, v in dict(data_comp.metadata.get("reference", {})).items()}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "key": cell.key,
+        "status": "failed" if error else "ok",
+        "cell": cell.to_dict(),
+        "row": cell.row,
+        "role": cell.role,
+        "metrics": metrics,
+        "metric_info": dict(evaluator_comp.metadata.get("metrics", {})) if evaluator_comp else {},
+        "reference": reference,
+        "seed": cell.seed,
+        "versions": environment.versions(registry.plugins),
+        "hardware": {**environment.hardware(), "device": str(ctx.device)},
+        "wall_time_s": round(time.perf_counter() - t0, 3),
+        "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
+        "started": started,
+        "finished": _now(),
+        "git_commit": environment.git_commit(),
+        "error": error,
+    }

@@ -1,0 +1,62 @@
+"""The paper-style bar chart: one sorted bar per pretraining dataset, baselines as dashed lines."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .leaderboard import Leaderboard
+
+ROLE_COLOUR = {"real": "#2e7d32", "synthetic": "#1f77b4", "random-init": "#757575", "baseline": "#ef6c00"}
+
+
+def render_chart(board: Leaderboard, path: Path, title: str = "") -> Path:
+    """Write a PNG; bars sorted by the primary metric, std error bars, paper numbers as markers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if board.table.empty or not board.primary:
+        raise ValueError("no finished results to chart")
+    metric = board.primary
+    keys = [k for k in board.rows() if not math.isnan(float(board.table.loc[k, (metric, "mean")]))]
+    keys.sort(key=lambda k: float(board.table.loc[k, (metric, "mean")]))
+    labels = [" / ".join(v for v in [k[0]] + [dict(zip(("encoder", "objective", "budget"), k[1:]))[c]
+                                               for c in board.varying]) for k in keys]
+    means = [float(board.table.loc[k, (metric, "mean")]) for k in keys]
+    stds = [float(board.table.loc[k, (metric, "std")]) for k in keys]
+    colours = [ROLE_COLOUR.get(board.roles[k], "#1f77b4") for k in keys]
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(keys) + 2.5), 4.8), dpi=120)
+    xs = range(len(keys))
+    ax.bar(xs, means, yerr=stds, color=colours, capsize=3, edgecolor="black", linewidth=0.4)
+    handles = [Patch(color=c, label=r) for r, c in ROLE_COLOUR.items() if r in {board.roles[k] for k in keys}]
+    for role, style in (("random-init", "#757575"), ("real", "#2e7d32")):
+        bound = [m for k, m in zip(keys, means) if board.roles[k] == role]
+        if bound:
+            ax.axhline(max(bound), linestyle="--", color=style, linewidth=1.2)
+            handles.append(Line2D([], [], linestyle="--", color=style, label=f"{role} bound"))
+    for ref_col in board.reference_columns:
+        refs = [float(board.table.loc[k, (ref_col, "mean")]) if (ref_col, "mean") in board.table.columns else math.nan
+                for k in keys]
+        pts = [(x, r) for x, r in zip(xs, refs) if not math.isnan(r)]
+        if pts:
+            ax.scatter([p[0] + 0.3 for p in pts], [p[1] for p in pts], marker="D", color="black", s=18, zorder=3)
+            handles.append(Line2D([], [], marker="D", linestyle="", color="black", label=ref_col))
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"seebench: {metric} by pretraining data (mean ± std over seeds)", fontsize=10)
+    ax.legend(handles=handles, fontsize=7, loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

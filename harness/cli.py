@@ -1,0 +1,287 @@
+"""The `seebench` command line: run, plugins, leaderboard, publish (and the generator verbs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+
+from .errors import SeebenchError
+
+DEFAULT_OUT = Path("seebench-runs")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                        help="do not load this plugin (entry-point or distribution name); repeatable; "
+                             "also $SEEBENCH_DISABLE_PLUGINS=a,b")
+    return common
+
+
+def _registry(args: argparse.Namespace):
+    from .plugin_manager import load_registry
+
+    registry = load_registry(block=args.disable_plugin)
+    for warning in registry.warnings:
+        print(f"seebench: warning: {warning}", file=sys.stderr)
+    registry.warnings.clear()
+    return registry
+
+
+# -- run ------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import leaderboard, render
+    from .estimate import estimate_cells
+    from .matrix import load_matrix
+    from .runner import run_matrix
+    from .store import ResultStore, load_results
+
+    registry = _registry(args)
+    matrix = load_matrix(args.matrix, registry, args.set)
+    run_dir = Path(args.out) if args.out else DEFAULT_OUT / matrix.name
+    if args.dry_run:
+        return _dry_run(matrix, registry, run_dir, args.force)
+    summary = run_matrix(matrix, registry, run_dir, force=args.force,
+                         executor=args.executor or matrix.config["matrix"].get("executor", "local"))
+    keys = {c.key for c in matrix.cells}
+    loaded = load_results([run_dir])
+    board = leaderboard.build([r for r in loaded.results if r["key"] in keys])
+    console = Console()
+    render.to_terminal(board, console, title=f"seebench {matrix.name} — {run_dir}")
+    ran = f"{summary.ran} ran, {summary.skipped} already finished"
+    if summary.failed:
+        print(f"seebench: {len(summary.failed)} of {summary.total} cell(s) failed ({ran}); their errors are in "
+              f"{ResultStore(run_dir).folder}/<key>.json; re-run to retry them", file=sys.stderr)
+    else:
+        print(f"seebench: all {summary.total} cells finished ({ran}); results in {run_dir}", file=sys.stderr)
+    return summary.exit_code
+
+
+def _dry_run(matrix, registry, run_dir: Path, force: bool) -> int:
+    from tabulate import tabulate
+
+    from .estimate import estimate_cells
+    from .store import ResultStore
+
+    store = ResultStore(run_dir)
+    estimates = estimate_cells(matrix.cells, registry, run_dir)
+    rows, total = [], 0.0
+    for cell in matrix.cells:
+        done = store.is_finished(cell.key) and not force
+        seconds = 0.0 if done else estimates[cell.key].seconds
+        total += seconds
+        rows.append([cell.key[:10], cell.row, cell.encoder.label if cell.encoder else "-",
+                     cell.objective.label if cell.objective else "-", cell.evaluator.label, cell.seed,
+                     cell.budget.name, "finished" if done else "to run",
+                     "-" if done else f"{estimates[cell.key].describe()}"])
+    print(f"{matrix.name}: {matrix.description}".rstrip(": "))
+    print(f"{len(matrix.cells)} cells from {matrix.origin}, results in {run_dir}\n")
+    print(tabulate(rows, headers=["key", "data", "encoder", "objective", "evaluator", "seed", "budget", "status",
+                                  "est. time"], tablefmt="simple"))
+    print(f"\nrough total: {_duration(total)} on this machine ({os.cpu_count()} cores"
+          f"); estimates time one encoder "
+          f"forward pass here and scale by images seen — real runs differ by 2x either way")
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+# -- plugins --------------------------------------------------------------------------------------
+def cmd_plugins(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    if args.json:
+        print(json.dumps({"plugins": [p.to_dict() for p in registry.plugins],
+                          "components": [c.describe() for c in registry.all_components()]}, indent=1, default=str))
+        return 0
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="plugins (entry-point group 'seebench')", title_justify="left")
+    for col in ("plugin", "version", "origin", "status", "components"):
+        table.add_column(col)
+    for p in registry.plugins:
+        status = p.status if not p.error else f"{p.status}: {p.error}"
+        table.add_row(p.name, p.version, p.origin, status, ", ".join(p.components))
+    console.print(table)
+    from .components import KINDS
+
+    for kind in KINDS:
+        comps = [registry.components[kind][n] for n in registry.names(kind)]
+        if not comps:
+            continue
+        t = Table(title=f"{kind}s", title_justify="left", show_lines=False)
+        for col in ("name", "description", "parameters (defaults)", "plugin"):
+            t.add_column(col, overflow="fold")
+        for c in comps:
+            params = ", ".join(f"{p.name}={p.default!r}" for p in c.params) or "-"
+            ref = c.metadata.get("reference")
+            desc = c.description + (f" [paper: {', '.join(f'{k} {v}' for k, v in ref.items())}]" if ref else "")
+            t.add_row(c.name, desc, params, c.plugin)
+        console.print(t)
+    return 0
+
+
+# -- leaderboard / publish ------------------------------------------------------------------------
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from . import chart, leaderboard, render
+    from .store import load_results
+
+    dirs = [Path(d) for d in (args.dirs or [DEFAULT_OUT])]
+    if not args.dirs and DEFAULT_OUT.is_dir():
+        dirs = sorted(p for p in DEFAULT_OUT.iterdir() if p.is_dir()) or dirs
+    loaded = load_results(dirs)
+    for problem in loaded.problems:
+        print(f"seebench: skipped {problem}", file=sys.stderr)
+    board = leaderboard.build(loaded.results, metric=args.metric)
+    if args.format == "terminal":
+        render.to_terminal(board, Console())
+    else:
+        text = {"markdown": render.to_markdown, "csv": render.to_csv, "json": render.to_json}[args.format](board)
+        sys.stdout.write(text)
+    if args.chart:
+        if board.table.empty:
+            print("seebench: no finished results, no chart written", file=sys.stderr)
+            return 2
+        chart.render_chart(board, Path(args.chart))
+        print(f"seebench: chart written to {args.chart}", file=sys.stderr)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .publish import publish
+
+    run_dir = Path(args.dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run directory (give the --out folder of `seebench run`)")
+    report = publish(run_dir, Path(args.to), replace=args.replace)
+    for line in report.skipped + report.kept_existing:
+        print(f"seebench: {line}", file=sys.stderr)
+    print(f"seebench: published {len(report.copied)} result(s) to {args.to}/results "
+          f"({len(report.unchanged)} unchanged, {len(report.kept_existing)} kept, {len(report.skipped)} skipped); "
+          f"regenerated {args.to}/README.md and chart.png", file=sys.stderr)
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="seebench", formatter_class=_Formatter,
+        description="Benchmark what vision models learn from noise, random networks and small photo folders.",
+        epilog="examples:\n  seebench run quick\n  seebench plugins\n  seebench leaderboard seebench-runs/quick")
+    parser.add_argument("--version", action="version", version=f"seebench {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], formatter_class=_Formatter, help="run a benchmark matrix",
+                       description="Expand a matrix (a preset name or a TOML file) into cells and run those not "
+                                   "finished yet; each cell writes one JSON result.",
+                       epilog="examples:\n  seebench run quick\n  seebench run my.toml --out runs/mine --set matrix.seeds=[0,1,2]\n"
+                              "  seebench run quick --dry-run")
+    p.add_argument("matrix", nargs="?", default="quick", help="preset name or matrix TOML file (default: quick)")
+    p.add_argument("--out", metavar="DIR", help="run directory (default: seebench-runs/<matrix name>)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [vars] variable or a dotted entry, e.g. params.knn.k=10; repeatable")
+    p.add_argument("--dry-run", action="store_true", help="print the cells and a rough cost, run nothing")
+    p.add_argument("--force", action="store_true", help="rerun cells that are already finished")
+    p.add_argument("--executor", help="local (default) or another registered executor")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("plugins", parents=[common], formatter_class=_Formatter, help="list plugins and components",
+                       description="Every plugin of the entry-point group 'seebench' with version and origin, and "
+                                   "every component by kind with its description and parameters.",
+                       epilog="examples:\n  seebench plugins\n  seebench plugins --json | jq '.components[].name'")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("leaderboard", parents=[common], formatter_class=_Formatter, help="merge results into a table",
+                       description="Merge results of one or more run directories (several contributors) into one "
+                                   "table: a row per pretraining dataset, mean ± std over seeds.",
+                       epilog="examples:\n  seebench leaderboard seebench-runs/quick\n"
+                              "  seebench leaderboard runs/alice runs/bob --format markdown --chart chart.png")
+    p.add_argument("dirs", nargs="*", metavar="DIR", help="run directories or folders of result JSONs "
+                                                          "(default: every run under seebench-runs/)")
+    p.add_argument("--format", choices=("terminal", "markdown", "csv", "json"), default="terminal")
+    p.add_argument("--chart", metavar="PNG", help="also write the bar chart here")
+    p.add_argument("--metric", help="column to sort and chart by (default: the first metric)")
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("publish", parents=[common], formatter_class=_Formatter, help="publish a run to leaderboard/",
+                       description="Validate a run's results, copy them into leaderboard/results/ and regenerate "
+                                   "leaderboard/README.md, leaderboard.csv and chart.png.",
+                       epilog="example:\n  seebench publish seebench-runs/quick")
+    p.add_argument("dir", metavar="DIR", help="run directory")
+    p.add_argument("--to", default="leaderboard", metavar="DIR", help="leaderboard folder (default: ./leaderboard)")
+    p.add_argument("--replace", action="store_true", help="overwrite published results of the same cell")
+    p.set_defaults(func=cmd_publish)
+
+    _extra_commands(sub, common)
+    return parser
+
+
+def _extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Verb modules inside harness (generator preview/gallery/generate, ...)."""
+    import importlib.util
+
+    for module in ("harness.cli_generate",):
+        if importlib.util.find_spec(module) is None:
+            continue
+        mod = __import__(module, fromlist=["add_commands"])
+        before = set(sub.choices)
+        mod.add_commands(sub)
+        for name in set(sub.choices) - before:  # give them --disable-plugin and a registry
+            sp = sub.choices[name]
+            sp.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                            help="do not load this plugin; repeatable")
+            handler = sp.get_defaults("func")
+            sp.set_defaults(func=_with_registry(handler), _wants_registry=True)
+
+
+def _with_registry(handler: Callable) -> Callable:
+    def call(args: argparse.Namespace) -> int:
+        return handler(args, _registry(args))
+    return call
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SeebenchError as exc:
+        print(f"seebench: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("seebench: interrupted; finished cells are saved, run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Executors run a list of cells; the local one runs them in this process, one after another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+from .cell import Cell
+from .cell_runner import run_cell
+from .store import ResultStore
+
+CellDone = Callable[[Cell, dict[str, Any]], None]
+
+
+def execute_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
+                 progress: Callable[[int, int, str], None] | None = None,
+                 log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run one cell and store its result atomically before returning it (so a crash after this
+    point loses nothing, and a crash before it leaves no file at all)."""
+    result = run_cell(cell, registry, run_dir, memo=memo, progress=progress, log=log)
+    ResultStore(run_dir).write(result)
+    return result
+
+
+class Executor(Protocol):
+    def run(self, cells: Iterable[Cell], registry: Any, run_dir: Path, on_start: Callable[[Cell], None],
+            on_done: CellDone, progress: Callable[[int, int, str], None], log: Callable[[str], None]) -> None: ...
+
+
+class LocalExecutor:
+    """Cells in order, in-process; intermediates (sources, encoders) shared through one memo."""
+
+    name = "local"
+
+    def run(self, cells, registry, run_dir, on_start, on_done, progress, log) -> None:
+        memo: dict = {}
+        for cell in cells:
+            on_start(cell)
+            on_done(cell, execute_cell(cell, registry, run_dir, memo, progress, log))
+            # Keep sources (cheap to hold, costly to read); drop models and data objects between cells.
+            for key in [k for k in memo if k[0] != "source"]:
+                del memo[key]
+
+
+EXECUTORS: dict[str, Callable[[], Executor]] = {"local": LocalExecutor}
+
+
+def get_executor(name: str) -> Executor:
+    from .errors import ConfigError
+
+    if name not in EXECUTORS:
+        raise ConfigError(f"unknown executor '{name}'; available: {', '.join(EXECUTORS)}")
+    return EXECUTORS[name]()

@@ -1,0 +1,109 @@
+"""Results -> one table: a row per pretraining dataset, a column per evaluator metric, mean ± std over seeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+ROLE_ORDER = {"real": 0, "synthetic": 1, "baseline": 2, "random-init": 3}
+GROUP_COLS = ["row", "encoder", "objective", "budget"]
+
+
+def _label(ref: dict | None) -> str:
+    return "-" if not ref else ref.get("label") or ref["name"]
+
+
+def dedupe(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per cell key: the same cell published by two contributors counts once (latest wins)."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r["key"] not in best or r["finished"] > best[r["key"]]["finished"]:
+            best[r["key"]] = r
+    return list(best.values())
+
+
+def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """One line per (finished cell, metric)."""
+    records = []
+    for r in dedupe([r for r in results if r["status"] == "ok"]):
+        cell = r["cell"]
+        base = {"row": r["row"], "role": r["role"], "encoder": _label(cell["encoder"]),
+                "objective": _label(cell["objective"]), "budget": cell["budget"].get("name", "default"),
+                "seed": r["seed"], "wall_time_s": r["wall_time_s"]}
+        for metric, value in r["metrics"].items():
+            info = r.get("metric_info", {}).get(metric, {})
+            records.append({**base, "column": f"{_label(cell['evaluator'])} {metric}", "value": value,
+                            "higher_is_better": info.get("higher_is_better", True)})
+        for ref_name, value in r.get("reference", {}).items():
+            records.append({**base, "column": f"paper {ref_name}", "value": value, "higher_is_better": True,
+                            "reference": True})
+    return pd.DataFrame.from_records(records)
+
+
+@dataclass
+class Leaderboard:
+    """The aggregated table plus what the renderers need to know about it."""
+
+    table: pd.DataFrame  # index: GROUP_COLS; columns: (column, stat) with stat in mean/std/n
+    roles: dict[tuple, str]
+    metric_columns: list[str]
+    reference_columns: list[str]
+    varying: list[str]  # which of encoder/objective/budget differ between rows (shown as columns)
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def primary(self) -> str | None:
+        return self.metric_columns[0] if self.metric_columns else None
+
+    def rows(self) -> list[tuple]:
+        return list(self.table.index)
+
+    def wide(self) -> pd.DataFrame:
+        """Flat frame: group columns, role, then '<column> mean', '<column> std', '<column> n'."""
+        flat = self.table.copy()
+        flat.columns = [f"{col} {stat}" for col, stat in flat.columns]
+        flat = flat.reset_index()
+        flat.insert(1, "role", [self.roles[r] for r in self.table.index])
+        return flat
+
+
+def build(results: list[dict[str, Any]], problems: list[str] | None = None, metric: str | None = None) -> Leaderboard:
+    failed = sum(1 for r in dedupe(results) if r["status"] != "ok")
+    df = long_table(results)
+    if df.empty:
+        return Leaderboard(pd.DataFrame(), {}, [], [], [], failed, list(problems or []))
+    if "reference" not in df:
+        df["reference"] = False
+    df["reference"] = df["reference"].fillna(False).astype(bool)
+    metrics = list(dict.fromkeys(df.loc[~df["reference"], "column"]))
+    references = list(dict.fromkeys(df.loc[df["reference"], "column"]))
+    if metric is not None:
+        chosen = [m for m in metrics if m == metric or m.endswith(f" {metric}")]
+        if not chosen:
+            from .errors import ConfigError
+
+            raise ConfigError(f"--metric {metric}: no such column; columns are {', '.join(metrics)}")
+        metrics = chosen + [m for m in metrics if m not in chosen]
+    # reference values are facts about the data, not measurements: one per row, no spread
+    refs = df[df["reference"]].drop_duplicates(GROUP_COLS + ["column"])
+    meas = df[~df["reference"]]
+    stats = meas.groupby(GROUP_COLS + ["column"], sort=False)["value"].agg(
+        mean="mean", std=lambda s: float(s.std(ddof=1)) if s.count() > 1 else 0.0, n="count")
+    ref_stats = refs.groupby(GROUP_COLS + ["column"], sort=False)["value"].agg(mean="mean")
+    ref_stats["std"], ref_stats["n"] = 0.0, 1
+    stats = pd.concat([stats, ref_stats])
+    table = stats.unstack("column")
+    table.columns = table.columns.swaplevel(0, 1)
+    ordered = [(c, s) for c in metrics + references for s in ("mean", "std", "n") if (c, s) in table.columns]
+    table = table[ordered]
+    roles = {key: grp["role"].iloc[0] for key, grp in df.groupby(GROUP_COLS, sort=False)}
+    primary = (metrics[0], "mean")
+    higher = bool(df.loc[df["column"] == metrics[0], "higher_is_better"].iloc[0]) if metrics else True
+    if primary in table.columns:
+        table = table.sort_values(primary, ascending=not higher, na_position="last")
+    index = table.index.to_frame(index=False)
+    varying = [c for c in ("encoder", "objective", "budget") if index[c].nunique() > 1]
+    return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []))

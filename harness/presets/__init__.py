@@ -1,0 +1,1 @@
+"""Matrix presets shipped with seebench (`seebench run NAME`)."""

@@ -1,0 +1,107 @@
+"""Leaderboard renderers: rich terminal table with bars, markdown (tabulate), CSV and JSON (pandas)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+from tabulate import tabulate
+
+from .leaderboard import Leaderboard
+
+ROLE_STYLE = {"real": "green", "synthetic": "cyan", "random-init": "bright_black", "baseline": "yellow"}
+BAR_WIDTH = 24
+
+
+def _fmt(mean: float, std: float, n: int) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "—"
+    return f"{mean:.2f} ± {std:.2f}" if n and n > 1 else f"{mean:.2f}"
+
+
+def _cells(board: Leaderboard, key: tuple, column: str) -> str:
+    t = board.table
+    if (column, "mean") not in t.columns:
+        return "—"
+    mean, std, n = t.loc[key, (column, "mean")], t.loc[key, (column, "std")], t.loc[key, (column, "n")]
+    if isinstance(mean, float) and math.isnan(mean):
+        return "—"
+    return _fmt(float(mean), float(std), int(n))
+
+
+def _bar(value: float, top: float) -> str:
+    if value is None or math.isnan(value) or top <= 0:
+        return ""
+    eighths = int(round(max(value, 0) / top * BAR_WIDTH * 8))
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("▏▎▍▌▋▊▉"[rest - 1] if rest else "")
+
+
+def _group_headers(board: Leaderboard) -> list[str]:
+    return ["pretraining data"] + board.varying
+
+
+def _group_values(board: Leaderboard, key: tuple) -> list[str]:
+    row, encoder, objective, budget = key
+    parts = {"encoder": encoder, "objective": objective, "budget": budget}
+    return [row] + [parts[c] for c in board.varying]
+
+
+def _seeds(board: Leaderboard, key: tuple) -> int:
+    if not board.primary:
+        return 0
+    return int(board.table.loc[key, (board.primary, "n")])
+
+
+def to_terminal(board: Leaderboard, console: Console | None = None, title: str = "seebench leaderboard") -> None:
+    console = console or Console()
+    if board.table.empty:
+        console.print("no finished results to show")
+        return
+    table = Table(title=title, title_justify="left")
+    for h in _group_headers(board):
+        table.add_column(h)
+    for col in board.metric_columns:
+        table.add_column(col, justify="right")
+    if board.primary:
+        table.add_column("", justify="left", no_wrap=True)
+    for col in board.reference_columns:
+        table.add_column(col, justify="right", style="dim")
+    table.add_column("seeds", justify="right")
+    top = float(board.table[(board.primary, "mean")].max()) if board.primary else 0.0
+    for key in board.rows():
+        style = ROLE_STYLE.get(board.roles[key], "")
+        values = _group_values(board, key)
+        values[0] = f"[{style}]{values[0]}[/]" if style else values[0]
+        bar = _bar(float(board.table.loc[key, (board.primary, "mean")]), top) if board.primary else ""
+        table.add_row(*values, *[_cells(board, key, c) for c in board.metric_columns],
+                      f"[{style}]{bar}[/]" if style else bar,
+                      *[_cells(board, key, c) for c in board.reference_columns], str(_seeds(board, key)))
+    console.print(table)
+    notes = []
+    if board.failed:
+        notes.append(f"{board.failed} failed cell(s) not shown")
+    notes += board.problems
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def to_markdown(board: Leaderboard) -> str:
+    if board.table.empty:
+        return "_no finished results_\n"
+    headers = _group_headers(board) + ["role"] + board.metric_columns + board.reference_columns + ["seeds"]
+    rows = []
+    for key in board.rows():
+        rows.append(_group_values(board, key) + [board.roles[key]]
+                    + [_cells(board, key, c) for c in board.metric_columns + board.reference_columns]
+                    + [_seeds(board, key)])
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def to_csv(board: Leaderboard) -> str:
+    return board.wide().to_csv(index=False)
+
+
+def to_json(board: Leaderboard) -> str:
+    return board.wide().to_json(orient="records", indent=1) + "\n"
