@@ -1,0 +1,301 @@
+"""Generator `dcgan`: a DCGAN fitted to a source inside a cell, cached by content key, resumable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from harness import GENERATOR, CellFailed, Component, Param, hookimpl, to_rgb, to_uint8
+
+from .dcgan_nets import Discriminator, Generator, weights_init
+from .diffaugment import diff_augment, parse_policy
+from .source_spec import resolve_source
+
+VERSION = "1"
+
+
+def keyed_seed(*parts: Any) -> int:
+    """A 63-bit seed from any parts (seed, index, purpose): stable across runs and machines."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
+
+
+def latents(indices: Sequence[int], seed: int, nz: int) -> torch.Tensor:
+    """z of image i under seed s, drawn from an RNG keyed by (s, i): batch- and order-independent."""
+    zs = [torch.randn(nz, generator=torch.Generator().manual_seed(keyed_seed("dcgan-z", seed, int(i))))
+          for i in indices]
+    return torch.stack(zs).view(len(zs), nz, 1, 1)
+
+
+class DCGAN:
+    """A DCGAN (pytorch/examples defaults) fitted once per (source, parameters, seed, budget)."""
+
+    def __init__(self, source: str = "camera-sim", source_params: dict | None = None, mode: str = "resize",
+                 resolution: int = 64, nz: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4,
+                 beta1: float = 0.5, diffaugment: str = "", images: int = 0, batch_size: int = 0,
+                 sample_every: int = 200, checkpoint_every: int = 50):
+        self.source, self.source_params, self.mode = source, dict(source_params or {}), mode
+        self.resolution, self.nz, self.ngf, self.ndf = resolution, nz, ngf, ndf
+        self.lr, self.beta1 = lr, beta1
+        self.policy = parse_policy(diffaugment)
+        self.images, self.batch_size = images, batch_size
+        self.sample_every, self.checkpoint_every = sample_every, checkpoint_every
+        self.netG: Generator | None = None
+        self.info: dict[str, Any] = {}
+
+    # -- what identifies a fit -------------------------------------------------------------------
+    def fit_identity(self, ctx) -> dict[str, Any]:
+        name, params = resolve_source(ctx, self.source, self.source_params, mode=self.mode, size=self.resolution)
+        budget = ctx.budget
+        batch = self.batch_size or budget.batch_size
+        return {"component": "dcgan", "version": VERSION, "source": name, "source_params": params,
+                "resolution": self.resolution, "nz": self.nz, "ngf": self.ngf, "ndf": self.ndf, "lr": self.lr,
+                "beta1": self.beta1, "diffaugment": list(self.policy), "seed": ctx.seed, "batch_size": batch,
+                "images": self.images or budget.images, "epochs": 0.0 if (self.images or budget.images) else budget.epochs}
+
+    def fit(self, ctx) -> None:
+        ident = self.fit_identity(ctx)
+        path = ctx.cache_path("dcgan", ident, ".safetensors")
+        self.cache_file, self.sample_dir = path, path.with_suffix("")
+        self.netG = Generator(self.nz, self.ngf, 3, self.resolution)
+        if path.exists():
+            from safetensors.torch import load_file
+
+            self.netG.load_state_dict(load_file(str(path)))
+            meta = path.with_suffix(".json")
+            self.info = json.loads(meta.read_text()) if meta.exists() else {}
+            ctx.log(f"dcgan: reusing fitted generator {path.name}")
+        else:
+            train = ctx.load_source(ident["source"], ident["source_params"], "train")
+            skipped = getattr(train, "skipped", None)
+            if skipped:
+                ctx.log(f"dcgan: source skipped {len(skipped)} unreadable files, e.g. {skipped[0][0]}: {skipped[0][1]}")
+            trainer = Trainer(self, ident, train.images, ctx)
+            trainer.run()
+            self.netG = trainer.netG
+            self.info = trainer.info
+            self._save(path)
+        self.netG.eval()
+
+    def _save(self, path: Path) -> None:
+        from safetensors.torch import save_file
+
+        state = {k: v.detach().cpu().contiguous() for k, v in self.netG.state_dict().items()}
+        tmp = path.with_suffix(".tmp")
+        save_file(state, str(tmp))
+        os.replace(tmp, path)
+        path.with_suffix(".json").write_text(json.dumps(self.info, indent=1, default=str))
+
+    # -- sampling ----------------------------------------------------------------------------------
+    def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
+        if self.netG is None:
+            raise RuntimeError("dcgan: generate() before fit(ctx); the harness fits generators first")
+        z = latents(indices, seed, self.nz)
+        device = next(self.netG.parameters()).device
+        self.netG.eval()
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(z), 256):
+                x = self.netG(z[start:start + 256].to(device)).float().cpu()
+                x = (x + 1) / 2
+                if size != self.resolution:
+                    x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+                out.append(to_uint8(x))
+        return torch.cat(out) if out else torch.empty(0, 3, size, size, dtype=torch.uint8)
+
+
+class Trainer:
+    """The pytorch/examples training loop with a budget, checkpoints, DiffAugment and sample grids."""
+
+    def __init__(self, gan: DCGAN, ident: dict[str, Any], images: torch.Tensor, ctx):
+        self.gan, self.ident, self.ctx = gan, ident, ctx
+        self.device = ctx.device
+        x = to_rgb(images).float().div_(127.5).sub_(1.0)
+        if x.shape[-1] != gan.resolution or x.shape[-2] != gan.resolution:
+            x = F.interpolate(x, size=(gan.resolution,) * 2, mode="bilinear", antialias=True, align_corners=False)
+        self.data = x.contiguous().to(self.device)
+        self.n = len(self.data)
+        if self.n < 2:
+            raise CellFailed(f"dcgan: the source '{ident['source']}' gave {self.n} training images; need at least 2")
+        self.batch = ident["batch_size"]
+        seen = ident["images"] or int(math.ceil(ident["epochs"] * self.n))
+        if seen <= 0:
+            raise CellFailed("dcgan: the budget gives 0 images to train on; set images= (or epochs=) in the budget")
+        self.steps = int(math.ceil(seen / self.batch))
+        self.seed = ident["seed"]
+        torch.manual_seed(self.seed)
+        self.netG = Generator(gan.nz, gan.ngf, 3, gan.resolution).to(self.device)
+        self.netD = Discriminator(gan.ndf, 3, gan.resolution).to(self.device)
+        self.netG.apply(weights_init)
+        self.netD.apply(weights_init)
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=gan.lr, betas=(gan.beta1, 0.999))
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=gan.lr, betas=(gan.beta1, 0.999))
+        key = Path(str(gan.cache_file)).stem
+        self.ckpt = ctx.checkpoint_dir / f"dcgan-{key}.pt"
+        self.sample_dir = gan.sample_dir
+        self.history: list[list[float]] = []
+        self.step = 0
+        self._perms: dict[int, torch.Tensor] = {}
+        self.info: dict[str, Any] = {}
+
+    # -- deterministic data order: step s always sees the same images, resumed or not -------------
+    def _indices(self, step: int) -> torch.Tensor:
+        out = []
+        for pos in range(step * self.batch, (step + 1) * self.batch):
+            epoch, offset = divmod(pos, self.n)
+            if epoch not in self._perms:
+                g = torch.Generator().manual_seed(keyed_seed("dcgan-perm", self.seed, epoch))
+                self._perms = {epoch: torch.randperm(self.n, generator=g)}
+            out.append(int(self._perms[epoch][offset]))
+        return torch.tensor(out)
+
+    def _resume(self) -> None:
+        if not self.ckpt.exists():
+            return
+        state = torch.load(self.ckpt, map_location=self.device, weights_only=True)
+        self.netG.load_state_dict(state["G"])
+        self.netD.load_state_dict(state["D"])
+        self.optG.load_state_dict(state["optG"])
+        self.optD.load_state_dict(state["optD"])
+        self.step = int(state["step"])
+        self.history = state["history"].tolist()
+        self.ctx.log(f"dcgan: resumed from {self.ckpt.name} at step {self.step}/{self.steps}")
+
+    def _checkpoint(self) -> None:
+        state = {"G": self.netG.state_dict(), "D": self.netD.state_dict(), "optG": self.optG.state_dict(),
+                 "optD": self.optD.state_dict(), "step": torch.tensor(self.step),
+                 "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5)}
+        tmp = self.ckpt.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.ckpt)
+
+    def _grid(self, name: str) -> None:
+        from torchvision.utils import save_image
+
+        self.sample_dir.mkdir(parents=True, exist_ok=True)
+        was = self.netG.training
+        self.netG.eval()
+        with torch.inference_mode():
+            x = self.netG(latents(range(64), self.seed, self.gan.nz).to(self.device)).cpu()
+        self.netG.train(was)
+        save_image((x + 1) / 2, self.sample_dir / name, nrow=8)
+
+    def run(self, stop_after: int | None = None) -> None:
+        """Train to the budget (or only up to step `stop_after`, for tests of resuming)."""
+        from torchvision.utils import save_image
+
+        self._resume()
+        self.sample_dir.mkdir(parents=True, exist_ok=True)
+        real_png = self.sample_dir / "real.png"
+        if not real_png.exists():
+            save_image((self.data[:64].cpu() + 1) / 2, real_png, nrow=8)
+        policy = self.gan.policy
+        bce = torch.nn.BCEWithLogitsLoss()
+        ones = torch.ones(self.batch, device=self.device)
+        zeros = torch.zeros(self.batch, device=self.device)
+        t0, start_step = time.perf_counter(), self.step
+        last = min(self.steps, stop_after) if stop_after is not None else self.steps
+        self.netG.train()
+        self.netD.train()
+        while self.step < last:
+            s = self.step
+            g = torch.Generator().manual_seed(keyed_seed("dcgan-step", self.seed, s))
+            real = self.data[self._indices(s).to(self.device)]
+            z = torch.randn(self.batch, self.gan.nz, 1, 1, generator=g).to(self.device)
+            aug = (lambda x: diff_augment(x, policy, g)) if policy else (lambda x: x)  # noqa: E731
+            # (1) D: maximise log D(x) + log(1 - D(G(z)))
+            self.optD.zero_grad(set_to_none=True)
+            out_real = self.netD(aug(real))
+            fake = self.netG(z)
+            out_fake = self.netD(aug(fake.detach()))
+            err_d = bce(out_real, ones) + bce(out_fake, zeros)
+            err_d.backward()
+            self.optD.step()
+            # (2) G: maximise log D(G(z))
+            self.optG.zero_grad(set_to_none=True)
+            out = self.netD(aug(fake))
+            err_g = bce(out, ones)
+            err_g.backward()
+            self.optG.step()
+            self.step += 1
+            if s % 10 == 0 or self.step == last:
+                d, gl = err_d.item(), err_g.item()
+                if not (math.isfinite(d) and math.isfinite(gl)):
+                    raise CellFailed(f"dcgan: loss became NaN/inf at step {s} (D {d}, G {gl}); lower lr or change the seed")
+                self.history.append([s, d, gl, torch.sigmoid(out_real).mean().item(), torch.sigmoid(out_fake).mean().item()])
+            self.ctx.progress(self.step, self.steps, "dcgan")
+            if self.gan.sample_every and self.step % self.gan.sample_every == 0:
+                self._grid(f"samples_step{self.step:06d}.png")
+            if self.gan.checkpoint_every and self.step % self.gan.checkpoint_every == 0 and self.step < self.steps:
+                self._checkpoint()
+        wall = time.perf_counter() - t0
+        if stop_after is not None and self.step < self.steps:
+            self._checkpoint()
+            return
+        self._recalibrate_bn()
+        self._grid("samples.png")
+        done = self.step - start_step
+        self.info = {"identity": self.ident, "steps": self.steps, "images_seen": self.steps * self.batch,
+                     "train_images": self.n, "wall_s": wall,
+                     "img_per_s": done * self.batch / wall if wall > 0 else None,
+                     "history_columns": ["step", "loss_d", "loss_g", "d_real", "d_fake"], "history": self.history,
+                     "sample_grid": str(self.sample_dir / "samples.png"), "real_grid": str(real_png)}
+        self.ctx.log(f"dcgan: {self.steps} steps on {self.n} images in {wall:.0f}s; samples in {self.sample_dir}")
+        self.ckpt.unlink(missing_ok=True)
+
+    def _recalibrate_bn(self, batches: int = 8, size: int = 128) -> None:
+        """Population batch-norm statistics for eval-mode sampling (so image i never depends on its
+        batch): a cumulative average over fixed latents, replacing the momentum running averages."""
+        for m in self.netG.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None
+        self.netG.train()
+        with torch.no_grad():
+            for b in range(batches):
+                self.netG(latents(range(b * size, (b + 1) * size), keyed_seed("dcgan-bn", self.seed), self.gan.nz).to(self.device))
+        for m in self.netG.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = 0.1
+        self.netG.eval()
+
+
+@hookimpl
+def seebench_register_generators():
+    return [
+        Component(
+            kind=GENERATOR,
+            name="dcgan",
+            factory=DCGAN,
+            description="DCGAN (Radford et al., pytorch/examples defaults) fitted to a source in the cell, cached",
+            params=(
+                Param("source", "camera-sim", "source to fit, a spec string like photos:path=DIR,camera=iPod touch 4"),
+                Param("source_params", None, "extra parameters of that source", type=dict),
+                Param("mode", "resize", "camera sources: resize (whole frames) or crops (native sensor crops)",
+                      choices=("resize", "crops")),
+                Param("resolution", 64, "64 (pytorch/examples) or 128 (one more up/down-sampling stage)", choices=(64, 128)),
+                Param("nz", 100, "latent size", minimum=1),
+                Param("ngf", 64, "generator width", minimum=1),
+                Param("ndf", 64, "discriminator width", minimum=1),
+                Param("lr", 2e-4, "Adam learning rate (both nets)", minimum=0.0),
+                Param("beta1", 0.5, "Adam beta1", minimum=0.0, maximum=1.0),
+                Param("diffaugment", "", "DiffAugment policy for few images, e.g. color,translation,cutout (empty: off)"),
+                Param("images", 0, "images seen while fitting (0: the cell budget's images/epochs)", minimum=0),
+                Param("batch_size", 0, "fitting batch size (0: the cell budget's)", minimum=0),
+                Param("sample_every", 200, "write a sample grid PNG every N steps (0: only at the end)", minimum=0),
+                Param("checkpoint_every", 50, "checkpoint every N steps so a killed cell resumes (0: never)", minimum=0),
+            ),
+            tags=("gan",),
+            metadata={"role": "synthetic", "family": "GAN fitted to real photos",
+                      "reference": {"paper": "Radford, Metz, Chintala 2016 (DCGAN)"}},
+            version=VERSION,
+        )
+    ]
