@@ -1,0 +1,124 @@
+"""Generators `stylegan-random|highfreq|sparse|oriented`: untrained StyleGAN2-style networks."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from harness import GENERATOR, Component, Param, hookimpl
+
+from .fixed_threads import torch_threads
+from .natural_stats import to_natural_uint8
+from .stylegan_synthesis import noise_maps, synthesize
+from .stylegan_weights import VARIANTS, Network, draw_network
+
+MIN_SIZE, MAX_SIZE = 16, 1024
+# Pink-noise exponent range of the noise inputs; high-freq uses whiter noise.
+ALPHA_RANGE = {"random": (0.5, 1.5), "sparse": (0.5, 1.5), "oriented": (0.5, 1.5), "highfreq": (0.0, 1.0)}
+
+
+def check_request(name: str, indices: Sequence[int], size: int) -> list[int]:
+    """Raise a one-line ValueError naming the bad argument; return the indices as ints."""
+    if isinstance(size, bool) or not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"{name}: parameter 'size' must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {size!r}")
+    out = [int(i) for i in indices]
+    bad = [i for i in out if i < 0]
+    if bad:
+        raise ValueError(f"{name}: parameter 'indices' must be non-negative, got {bad[0]}")
+    return out
+
+
+class StyleGANNoise:
+    """Image i under seed s comes from the network (s, i // reinit_every) and its own latent and
+    noise maps keyed by (s, i); each image runs alone through the network (see `synthesize`)."""
+
+    def __init__(self, variant: str = "random", width: int = 32, reinit_every: int = 400,
+                 density: float = 0.1, fan_in: int = 2, n_orientations: int = 8, threads: int = 1):
+        name = f"stylegan-{variant}"
+        if variant not in VARIANTS:
+            raise ValueError(f"stylegan: parameter 'variant' must be one of {list(VARIANTS)}, got {variant!r}")
+        for pname, value, low in (("width", width, 16), ("threads", threads, 0), ("reinit_every", reinit_every, 1),
+                                  ("fan_in", fan_in, 1), ("n_orientations", n_orientations, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: parameter '{pname}' must be an integer >= {low}, got {value!r}")
+        if not 0.0 < float(density) <= 1.0:
+            raise ValueError(f"{name}: parameter 'density' must be in (0, 1], got {density!r}")
+        self.name, self.variant, self.width, self.reinit_every = name, variant, width, reinit_every
+        self.density, self.fan_in, self.n_orientations = float(density), fan_in, n_orientations
+        self.threads = threads
+        self._networks: OrderedDict[tuple[int, int, int], Network] = OrderedDict()
+
+    def network(self, seed: int, block: int, resolution: int) -> Network:
+        key = (seed, block, resolution)
+        if key not in self._networks:
+            self._networks[key] = draw_network(self.variant, seed, block, resolution, self.width,
+                                               self.density, self.fan_in, self.n_orientations)
+            while len(self._networks) > 4:
+                self._networks.popitem(last=False)
+        self._networks.move_to_end(key)
+        return self._networks[key]
+
+    def render(self, index: int, seed: int, size: int) -> torch.Tensor:
+        """Float (3, size, size) image before renormalisation."""
+        resolution = max(8, 2 ** math.ceil(math.log2(size)))
+        net = self.network(seed, index // self.reinit_every, resolution)
+        z, noises = noise_maps(net, seed, index, ALPHA_RANGE[self.variant])
+        rgb = synthesize(net, z, noises)
+        if resolution != size:
+            rgb = F.interpolate(rgb[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
+        return rgb
+
+    def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
+        idx = check_request(self.name, indices, size)
+        with torch.inference_mode(), torch_threads(self.threads):
+            images = [to_natural_uint8(self.render(i, int(seed), size)) for i in idx]
+        if not images:
+            return torch.empty((0, 3, size, size), dtype=torch.uint8)
+        return torch.stack(images)
+
+
+def _common_params() -> tuple[Param, ...]:
+    return (
+        Param("width", 32, "feature maps up to 32 px (halving per octave above, at least 16)", minimum=16, maximum=512),
+        Param("reinit_every", 400, "images per random network: image i uses network (seed, i // reinit_every)", minimum=1),
+        Param("threads", 1, "torch threads while generating (0: the caller's setting); use workers to parallelise", minimum=0),
+    )
+
+
+def _factory(variant: str):
+    def build(**params) -> StyleGANNoise:
+        return StyleGANNoise(variant=variant, **params)
+    build.__name__ = f"stylegan_{variant}"
+    return build
+
+
+_SPECS = {
+    "random": ("untrained StyleGAN2-style generator, default random init, pink-noise inputs", 34.0, ()),
+    "highfreq": ("untrained StyleGAN, zero-DC filters, whiter and stronger noise, no smoothing on upsampling", 42.1, ()),
+    "sparse": ("untrained StyleGAN with sparse channel connectivity and random biases", 42.0,
+               (Param("density", 0.1, "fraction of (output, input) channel connections kept", minimum=0.001, maximum=1.0),)),
+    "oriented": ("untrained StyleGAN with filters from an oriented Gabor bank, sparse connectivity, one shared noise map", 43.4,
+                 (Param("fan_in", 2, "input channels each output channel reads", minimum=1),
+                  Param("n_orientations", 8, "orientations in the Gabor filter bank", minimum=1, maximum=64))),
+}
+
+
+@hookimpl
+def seebench_register_generators():
+    return [
+        Component(
+            kind=GENERATOR,
+            name=f"stylegan-{variant}",
+            factory=_factory(variant),
+            description=description,
+            params=_common_params() + extra,
+            tags=("stylegan",),
+            metadata={"role": "synthetic", "family": "untrained StyleGAN",
+                      "reference": {"imagenet100-top1": reference}},
+        )
+        for variant, (description, reference, extra) in _SPECS.items()
+    ]
