@@ -58,7 +58,7 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
         data_comp = registry.find("generator", cell.data.name) or registry.find("source", cell.data.name)
     reference = {}
     if data_comp is not None:
-        reference = {k: float(v) for k, v in dict(data_comp.metadata.get("reference", {})).items()}
+        reference = data_comp.reference_numbers()
     return {
         "schema_version": SCHEMA_VERSION,
         "key": cell.key,

@@ -132,7 +132,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             t.add_column(col, overflow="fold")
         for c in comps:
             params = ", ".join(f"{p.name}={p.default!r}" for p in c.params) or "-"
-            ref = c.metadata.get("reference")
+            ref = c.reference_numbers()
             desc = c.description + (f" [paper: {', '.join(f'{k} {v}' for k, v in ref.items())}]" if ref else "")
             t.add_row(c.name, desc, params, c.plugin)
         console.print(t)
@@ -249,9 +249,10 @@ def _extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         mod.add_commands(sub)
         for name in set(sub.choices) - before:  # give them --disable-plugin and a registry
             sp = sub.choices[name]
-            sp.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                            help="do not load this plugin; repeatable")
-            handler = sp.get_defaults("func")
+            if "--disable-plugin" not in sp._option_string_actions:
+                sp.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                                help="do not load this plugin; repeatable")
+            handler = sp.get_default("func")
             sp.set_defaults(func=_with_registry(handler), _wants_registry=True)
 
 

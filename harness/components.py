@@ -130,6 +130,13 @@ class Component:
     def build(self, params: Mapping[str, Any] | None = None, where: str = "") -> Any:
         return self.factory(**self.resolve_params(params, where))
 
+    def reference_numbers(self) -> dict[str, float]:
+        """metadata['reference'] as {column: number}; anything else there (a citation) is ignored."""
+        ref = self.metadata.get("reference")
+        if not isinstance(ref, Mapping):
+            return {}
+        return {str(k): float(v) for k, v in ref.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
     def describe(self) -> dict[str, Any]:
         """JSON-able description for `seebench plugins --json`."""
         return {
