@@ -1,0 +1,59 @@
+"""Encoders `raw-pixels` and `mean-colors`: no-training baselines of the paper's chart."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from harness import ENCODER, Component, Param, hookimpl
+
+
+class RawPixels(nn.Module):
+    """The image itself, area-resized to `size` x `size`, flattened: 3 * size^2 features."""
+
+    def __init__(self, size: int = 16):
+        super().__init__()
+        self.size = size
+        self.feature_dim = 3 * size * size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.adaptive_avg_pool2d(x, self.size).flatten(1)
+
+
+class MeanColors(nn.Module):
+    """Mean colour of each cell of a `grid` x `grid` partition: 3 * grid^2 features."""
+
+    def __init__(self, grid: int = 1):
+        super().__init__()
+        self.grid = grid
+        self.feature_dim = 3 * grid * grid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.adaptive_avg_pool2d(x, self.grid).flatten(1)
+
+
+@hookimpl
+def seebench_register_encoders():
+    return [
+        Component(
+            kind=ENCODER,
+            name="raw-pixels",
+            factory=RawPixels,
+            description="baseline: the normalised pixels themselves (area-resized), no training",
+            params=(Param("size", 16, "pixels are area-resized to size x size before flattening", minimum=1),),
+            uses=(),  # no trainable weights: the objective and the pretraining data are irrelevant
+            tags=("baseline",),
+            metadata={"role": "baseline", "baseline_label": "raw-pixels"},
+        ),
+        Component(
+            kind=ENCODER,
+            name="mean-colors",
+            factory=MeanColors,
+            description="baseline: mean RGB colour of the image (or of each grid cell), no training",
+            params=(Param("grid", 1, "mean colour per cell of a grid x grid partition", minimum=1),),
+            uses=(),
+            tags=("baseline",),
+            metadata={"role": "baseline", "baseline_label": "mean-colors"},
+        ),
+    ]

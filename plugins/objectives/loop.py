@@ -1,0 +1,170 @@
+"""The pretraining loop every objective shares: sampling, augmentation, SGD + schedule, checkpoints, NaN stop."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from harness import CellFailed, content_key
+
+from . import checkpoint
+from .augment import TwoViews
+from .schedule import lr_factor, set_lr
+
+
+def step_indices(seed: int, step: int, batch: int, n: int, cache: dict) -> torch.Tensor:
+    """Indices of `step`: consecutive slices of per-epoch permutations seeded by (seed, epoch).
+
+    Computable for any step without replaying the earlier ones, so a resumed cell sees the same data.
+    """
+    start = step * batch
+    out = []
+    while len(out) < batch:
+        epoch, offset = divmod(start + len(out), n)
+        if epoch not in cache:
+            cache.clear()
+            g = torch.Generator().manual_seed(content_seed(seed, "epoch", epoch))
+            cache[epoch] = torch.randperm(n, generator=g)
+        take = min(batch - len(out), n - offset)
+        out.extend(cache[epoch][offset:offset + take].tolist())
+    return torch.tensor(out)
+
+
+def content_seed(*parts: Any) -> int:
+    return int(content_key(list(parts), length=15), 16)
+
+
+def mlp_head(dim_in: int, dim_out: int = 128, hidden: int = 0) -> nn.Module:
+    hidden = hidden or dim_in
+    return nn.Sequential(nn.Linear(dim_in, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, dim_out))
+
+
+class Pretrainer:
+    """Base class of an objective: subclasses set `name`, implement `setup` and `loss`.
+
+    Hyperparameters live in `self.hp` (the component's resolved params). The encoder's `embed`
+    (when it has one, e.g. alexnet-small) is the output the loss sees; otherwise the objective
+    puts its own `head` on the encoder's features. Heads are dropped after pretraining.
+    """
+
+    name = "objective"
+    blur = False
+
+    def __init__(self, **hp: Any):
+        self.hp = hp
+        self.heads = nn.ModuleDict()
+
+    # -- to override -----------------------------------------------------------------------
+    def setup(self, encoder: nn.Module, device: torch.device) -> None:
+        """Build heads (in self.heads) and any extra state before training."""
+
+    def loss(self, encoder: nn.Module, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def after_step(self, encoder: nn.Module) -> None:
+        """Called after each optimiser step (MoCo's momentum update)."""
+
+    def extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    # -- shared ----------------------------------------------------------------------------
+    def embed(self, encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """L2-normalised pretraining output: encoder.embed if it exists, else head(encoder(x))."""
+        if hasattr(encoder, "embed"):
+            return nn.functional.normalize(encoder.embed(x), dim=1)
+        return nn.functional.normalize(self.heads["proj"](encoder(x)), dim=1)
+
+    def projection(self, encoder: nn.Module, kind: str, dim: int) -> None:
+        if not hasattr(encoder, "embed"):
+            f = encoder.feature_dim
+            self.heads["proj"] = mlp_head(f, dim) if kind == "mlp" else nn.Linear(f, dim)
+
+    def pretrain(self, encoder: nn.Module, data, ctx) -> nn.Module:
+        if data is None or len(data) == 0:
+            raise CellFailed(f"objective {self.name}: no pretraining data")
+        budget = ctx.budget
+        device = ctx.device
+        steps = budget.steps(len(data))
+        crop = self.hp.get("crop_size") or budget.image_size
+        views = TwoViews(crop, blur=self.blur, scale_min=self.hp.get("scale_min", 0.08))
+        torch.manual_seed(content_seed(ctx.seed, "heads"))
+        self.setup(encoder, device)
+        self.heads.to(device)
+        params = [p for p in list(encoder.parameters()) + list(self.heads.parameters()) if p.requires_grad]
+        base_lr = self.hp["lr"] * budget.batch_size / 256  # linear scaling rule
+        opt = torch.optim.SGD(params, lr=base_lr, momentum=self.hp.get("momentum", 0.9),
+                              weight_decay=self.hp.get("weight_decay", 1e-4))
+
+        hp = {k: v for k, v in self.hp.items() if not k.startswith("checkpoint_")}
+        key = content_key({"cell": ctx.cell.pretrained_key, "objective": self.name, "hp": hp, "steps": steps})
+        path = ctx.checkpoint_dir / "pretrain.pt"
+        start = 0
+        blob = checkpoint.load(path, key)
+        if blob is not None:
+            encoder.load_state_dict(blob["encoder"])
+            self.heads.load_state_dict(blob["heads"])
+            opt.load_state_dict(blob["optimizer"])
+            self.load_extra_state(blob["extra"])
+            start = int(blob["step"])
+            ctx.log(f"{self.name}: resuming from step {start} of {steps} ({path})")
+
+        every = int(self.hp.get("checkpoint_every", 0))
+        seconds = float(self.hp.get("checkpoint_seconds", 300.0))
+        last_save = time.monotonic()
+        cache: dict = {}
+        self.losses: list[float] = []
+        self.data_seconds = 0.0
+        encoder.train()
+        self.heads.train()
+        for step in range(start, steps):
+            set_lr(opt, base_lr * lr_factor(budget.schedule, step, steps, self.hp.get("warmup_steps", 0)))
+            t0 = time.perf_counter()
+            images = data.batch(step_indices(ctx.seed, step, budget.batch_size, len(data), cache))
+            self.data_seconds += time.perf_counter() - t0
+            # Augmentation randomness is seeded per step, so a resumed run repeats it exactly.
+            torch.manual_seed(content_seed(ctx.seed, "step", step))
+            x1, x2 = views(images, device)
+            loss = self.loss(encoder, x1, x2)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
+                                 f"(lr {opt.param_groups[0]['lr']:.4g}); lower lr or check the data")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            self.after_step(encoder)
+            self.losses.append(value)
+            done = step + 1
+            ctx.progress(done, steps, "pretrain")
+            due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
+            if due and done < steps:
+                checkpoint.save(path, key, done, {
+                    "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
+                    "optimizer": opt.state_dict(), "extra": self.extra_state()})
+                last_save = time.monotonic()
+        if path.exists():
+            path.unlink()  # the finished encoder is cached by the harness; the checkpoint is spent
+        return encoder
+
+
+def common_params(Param, lr: float, head: str, blur_note: str = "") -> tuple:
+    """Parameters every objective accepts (Param is passed in to keep this module harness-light)."""
+    return (
+        Param("lr", lr, "base learning rate for batch 256 (scaled linearly with the batch)", minimum=0.0),
+        Param("momentum", 0.9, "SGD momentum", minimum=0.0, maximum=1.0),
+        Param("weight_decay", 1e-4, "SGD weight decay", minimum=0.0),
+        Param("warmup_steps", 0, "linear warm-up steps before the schedule", minimum=0),
+        Param("head", head, "projection head for encoders without their own embed()", choices=("mlp", "linear")),
+        Param("embed_dim", 128, "dimension of the normalised embedding the loss sees", minimum=2),
+        Param("crop_size", 0, "size of the augmented crops (0: the budget's image_size)", minimum=0),
+        Param("scale_min", 0.08, "RandomResizedCrop's smallest area fraction", minimum=0.0, maximum=1.0),
+        Param("checkpoint_every", 0, "save a checkpoint every N steps (0: every checkpoint_seconds)", minimum=0),
+        Param("checkpoint_seconds", 300.0, "seconds between checkpoints when checkpoint_every is 0", minimum=0.0),
+    )

@@ -1,0 +1,67 @@
+"""Evaluator `linear-probe`: a linear classifier on frozen, cached features of a real source; top-1 and top-5."""
+
+from __future__ import annotations
+
+import torch
+
+from harness import EVALUATOR, Component, Param, hookimpl
+
+from .logreg import fit_lbfgs, fit_paper, standardize, topk_accuracy
+
+
+class LinearProbe:
+    def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
+                 test_size: int = 2000, protocol: str = "fast", l2: float = 1e-4, max_iter: int = 200,
+                 epochs: int = 100, lr: float = 1e-3, batch_size: int = 128):
+        self.source = source
+        self.source_params = dict(source_params or {})
+        if source in ("fashion-mnist",) or source.startswith("torchvision:"):
+            self.source_params.setdefault("train_size", train_size)
+            self.source_params.setdefault("test_size", test_size)
+        self.protocol, self.l2, self.max_iter = protocol, l2, max_iter
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+
+    def evaluate(self, ctx) -> dict[str, float]:
+        train, train_labels = ctx.features(self.source, self.source_params, "train")
+        test, test_labels = ctx.features(self.source, self.source_params, "test")
+        if train_labels is None or test_labels is None:
+            raise ValueError(f"linear-probe: source '{self.source}' has no labels; pick a labelled source")
+        classes = int(max(train_labels.max(), test_labels.max())) + 1
+        train, test = standardize(train.float(), test.float())
+        with torch.enable_grad():
+            if self.protocol == "fast":
+                model = fit_lbfgs(train, train_labels, classes, self.l2, self.max_iter)
+            else:
+                model = fit_paper(train, train_labels, classes, self.epochs, self.lr, self.batch_size,
+                                  seed=ctx.seed, progress=ctx.progress)
+        with torch.no_grad():
+            scores = model(test)
+        return {"top1": topk_accuracy(scores, test_labels, 1), "top5": topk_accuracy(scores, test_labels, 5)}
+
+
+@hookimpl
+def seebench_register_evaluators():
+    return [
+        Component(
+            kind=EVALUATOR,
+            name="linear-probe",
+            factory=LinearProbe,
+            description="linear classifier on frozen cached features of a real source (fast L-BFGS or the paper's Adam)",
+            params=(
+                Param("source", "fashion-mnist", "real labelled source to classify"),
+                Param("source_params", None, "parameters of that source", type=dict),
+                Param("train_size", 10000, "train images for fashion-mnist / torchvision sources (fixed subset)", minimum=1),
+                Param("test_size", 2000, "test images for fashion-mnist / torchvision sources (fixed subset)", minimum=1),
+                Param("protocol", "fast", "fast: full-batch L-BFGS on standardized features; paper: Adam 100 epochs",
+                      choices=("fast", "paper")),
+                Param("l2", 1e-4, "L2 penalty of the fast protocol", minimum=0.0),
+                Param("max_iter", 200, "L-BFGS iterations of the fast protocol", minimum=1),
+                Param("epochs", 100, "epochs of the paper protocol", minimum=1),
+                Param("lr", 1e-3, "Adam learning rate of the paper protocol", minimum=0.0),
+                Param("batch_size", 128, "minibatch of the paper protocol", minimum=1),
+            ),
+            metadata={"metrics": {"top1": {"higher_is_better": True, "unit": "%"},
+                                  "top5": {"higher_is_better": True, "unit": "%"}},
+                      "chance": "100 / classes"},
+        )
+    ]
