@@ -17,43 +17,46 @@ def chaos_game(maps: np.ndarray, probs: np.ndarray, rng: np.random.Generator,
     """Points of the IFS attractor: `walkers` independent chaos-game walks, vectorised per step.
 
     maps (K, 6) rows (a, b, c, d, e, f): x' = a x + b y + e, y' = c x + d y + f.
-    Returns the points (N, 2) and the map that produced each point (for colouring).
+    Returns x, y (N,) and the map that produced each point (for colouring).
     """
     choice = rng.choice(len(maps), size=(steps, walkers), p=probs)
     x = rng.uniform(-1, 1, walkers); y = rng.uniform(-1, 1, walkers)
     xs = np.empty((steps - burn_in, walkers)); ys = np.empty_like(xs)
     a, b, c, d, e, f = (maps[:, j] for j in range(6))
     with np.errstate(over="ignore", invalid="ignore"):
-        _walk(x, y, a, b, c, d, e, f, choice, xs, ys, burn_in)
-    return np.stack([xs.ravel(), ys.ravel()], 1), choice[burn_in:].ravel()
+        for t in range(steps):
+            k = choice[t]
+            x, y = a[k] * x + b[k] * y + e[k], c[k] * x + d[k] * y + f[k]
+            if t >= burn_in:
+                xs[t - burn_in] = x; ys[t - burn_in] = y
+    return xs.ravel(), ys.ravel(), choice[burn_in:].ravel()
 
 
-def _walk(x, y, a, b, c, d, e, f, choice, xs, ys, burn_in):
-    for t in range(len(choice)):
-        k = choice[t]
-        x, y = a[k] * x + b[k] * y + e[k], c[k] * x + d[k] * y + f[k]
-        if t >= burn_in:
-            xs[t - burn_in] = x; ys[t - burn_in] = y
+def rasterise(x: np.ndarray, y: np.ndarray, size: int, pad: float = 0.04):
+    """(flat pixel index, kept mask) of the points after fitting their bounding box into the canvas.
 
-
-def rasterise(points: np.ndarray, size: int, pad: float = 0.04) -> np.ndarray:
-    """Flat pixel index of each point after fitting the points' bounding box into the canvas."""
-    ok = np.isfinite(points).all(1) & (np.abs(points) < 1e6).all(1)
-    p = points[ok]
-    if len(p) == 0:
-        return np.zeros(0, dtype=np.int64)
-    lo, hi = p.min(0), p.max(0)
-    span = max(float((hi - lo).max()), 1e-9)
-    centre = (lo + hi) / 2
-    uv = (p - centre) / span * (1 - 2 * pad) + 0.5
-    ij = np.clip((uv * size).astype(np.int64), 0, size - 1)
-    return (size - 1 - ij[:, 1]) * size + ij[:, 0]
+    Points of a diverging walk (|coordinate| >= 1e6, inf, nan) are dropped.
+    """
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(x) < 1e6) & (np.abs(y) < 1e6)
+    x, y = x[ok], y[ok]
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64), ok
+    xlo, xhi, ylo, yhi = x.min(), x.max(), y.min(), y.max()
+    span = max(xhi - xlo, yhi - ylo, 1e-9)
+    k = size * (1 - 2 * pad) / span
+    i = np.clip(((x - (xlo + xhi) / 2) * k + size / 2).astype(np.int64), 0, size - 1)
+    j = np.clip(((y - (ylo + yhi) / 2) * k + size / 2).astype(np.int64), 0, size - 1)
+    return (size - 1 - j) * size + i, ok
 
 
 def fill_rate(maps: np.ndarray, probs: np.ndarray, rng: np.random.Generator, walkers: int, steps: int) -> float:
-    pts, _ = chaos_game(maps, probs, rng, walkers, steps)
-    pix = rasterise(pts, CHECK_SIZE)
-    return np.unique(pix).size / CHECK_SIZE**2 if pix.size else 0.0
+    """Fraction of the CHECK_SIZE canvas the rendered attractor covers."""
+    x, y, _ = chaos_game(maps, probs, rng, walkers, steps)
+    pix, _ = rasterise(x, y, CHECK_SIZE)
+    hit = np.zeros(CHECK_SIZE * CHECK_SIZE, dtype=bool)
+    hit[pix] = True
+    return float(hit.mean())
 
 
 def probabilities(maps: np.ndarray) -> np.ndarray:
@@ -88,7 +91,12 @@ class FractalDB(PerImageGenerator):
                 maps = rng.uniform(-1.0, 1.0, size=(k, 6))
                 colors = rng.integers(40, 256, size=(k, 3)).astype(np.uint8)
                 check_rng = np.random.Generator(np.random.Philox(key=rng.integers(0, 2**63, size=2)))
-                rate = fill_rate(maps, probabilities(maps), check_rng, self.walkers, self.steps)
+                probs = probabilities(maps)
+                # quick reject: distinct pixels grow sublinearly with points, so a quarter of the
+                # points filling < fill/4 predicts failure (category search measured ~15% faster)
+                if fill_rate(maps, probs, check_rng, self.walkers // 4, self.steps) < self.fill / 4:
+                    continue
+                rate = fill_rate(maps, probs, check_rng, self.walkers, self.steps)
                 if rate >= self.fill:
                     break
             else:  # pragma: no cover - never seen: the acceptance rate is a few percent
@@ -107,9 +115,8 @@ class FractalDB(PerImageGenerator):
         maps[j, :4] *= 1.0 + rng.uniform(-self.jitter, self.jitter)
         # more points at larger canvases so strokes stay solid
         walkers = max(self.walkers, int(self.walkers * (size / CHECK_SIZE) ** 2))
-        pts, which = chaos_game(maps, probabilities(maps), rng, walkers, self.steps)
-        ok = np.isfinite(pts).all(1) & (np.abs(pts) < 1e6).all(1)
-        pix = rasterise(pts, size)
+        x, y, which = chaos_game(maps, probabilities(maps), rng, walkers, self.steps)
+        pix, ok = rasterise(x, y, size)
         top = np.full(size * size, -1, dtype=np.int64)
         np.maximum.at(top, pix, which[ok])  # a pixel shows the highest map that hit it: order-free
         palette = np.concatenate([colors, np.zeros((1, 3), dtype=np.uint8)])  # -1 -> black

@@ -11,7 +11,6 @@ import numpy as np
 # how much of it a rendering needed; shapes after full coverage cannot change a pixel.
 BLOCK = 256
 KINDS = ("circle", "square", "rotated-square", "rectangle", "triangle", "quadrilateral")
-_NO_CIRCLE = np.float32(np.inf)
 
 
 def sample_radii(u: np.ndarray, rmin: float, rmax: float, sigma: float) -> np.ndarray:
@@ -81,17 +80,19 @@ def _halfplanes(u: np.ndarray, r: np.ndarray, kinds: np.ndarray):
             b = np.concatenate([b, np.zeros((b.shape[0], 1))], 1)
             cc = np.concatenate([cc, np.ones((cc.shape[0], 1))], 1)
         A[sel], B[sel], C[sel] = a, b, cc
-    return A.astype(np.float32), B.astype(np.float32), C.astype(np.float32), R2.astype(np.float32), ext
+    return A.T.copy(), B.T.copy(), C.T.copy(), R2, ext
 
 
 def paint(rng: np.random.Generator, size: int, kinds: tuple[int, ...], sigma: float = 3.0,
           rmin: float = 0.03, rmax: float = 1.0, cap: int = 5000, extra_draw=None) -> Leaves:
     """Draw shapes from `rng` (front first) until every pixel is covered or `cap` shapes were drawn.
 
-    Vectorised per block of shapes: shapes whose bounding box holds no uncovered pixel are dropped
-    (summed-area table), the rest are expanded into (pixel, shape) pairs over their boxes, tested
-    against their half-planes, and each pixel takes the smallest (front-most) shape number.
-    Measured ~100x faster than painting one shape at a time (benchmarks/generators.py).
+    Vectorised scanline rasterisation per block of shapes: shapes whose bounding box holds no
+    uncovered pixel are dropped (summed-area table); every remaining shape is cut into rows, each
+    row's covered pixel interval is solved from the shape's half-planes / disc (convex shapes), the
+    intervals are expanded into (pixel, shape) pairs, and each pixel keeps the smallest (front-most)
+    shape number. A pixel is inside when its centre is. Measured ~100x faster than painting one
+    shape at a time on the whole canvas (~20x at 128 px, ~10x at 256 px: benchmarks/generators.py).
     """
     H = W = size
     r0, r1 = rmin * size, rmax * size
@@ -101,7 +102,6 @@ def paint(rng: np.random.Generator, size: int, kinds: tuple[int, ...], sigma: fl
     kinds_arr = np.asarray(kinds)
     radii, kind_list, colors, extras = [], [], [], []
     n = 0
-    only_axis_squares = tuple(kinds) == (1,)
     while n_unc and n < cap:
         u = rng.random((10, BLOCK))
         col = rng.integers(0, 256, size=(BLOCK, 3), dtype=np.uint8)
@@ -111,40 +111,46 @@ def paint(rng: np.random.Generator, size: int, kinds: tuple[int, ...], sigma: fl
         r = sample_radii(u[2], r0, r1, sigma)
         kind = kinds_arr[np.minimum((u[3] * len(kinds)).astype(np.int64), len(kinds) - 1)]
         radii.append(r[:k_blk]); kind_list.append(kind[:k_blk]); colors.append(col[:k_blk])
-        if only_axis_squares:
-            # exact: pixel x is inside iff |x + 0.5 - cx| <= r
-            x0 = np.ceil(cx - r - 0.5); x1 = np.floor(cx + r - 0.5) + 1
-            y0 = np.ceil(cy - r - 0.5); y1 = np.floor(cy + r - 0.5) + 1
-        else:
-            A, B, C, R2, ext = _halfplanes(u, r, kind)
-            x0 = np.floor(cx - ext - 0.5); x1 = np.ceil(cx + ext - 0.5) + 1
-            y0 = np.floor(cy - ext - 0.5); y1 = np.ceil(cy + ext - 0.5) + 1
-        x0 = np.clip(x0, 0, W).astype(np.int64); x1 = np.clip(x1, 0, W).astype(np.int64)
-        y0 = np.clip(y0, 0, H).astype(np.int64); y1 = np.clip(y1, 0, H).astype(np.int64)
-        w = np.maximum(x1 - x0, 0); h = np.maximum(y1 - y0, 0)
-        live = np.arange(BLOCK) < k_blk
+        A, B, C, R2, ext = _halfplanes(u, r, kind)
+        x0 = np.clip(np.floor(cx - ext - 0.5), 0, W).astype(np.int64)
+        x1 = np.clip(np.ceil(cx + ext - 0.5) + 1, 0, W).astype(np.int64)
+        y0 = np.clip(np.floor(cy - ext - 0.5), 0, H).astype(np.int64)
+        y1 = np.clip(np.ceil(cy + ext - 0.5) + 1, 0, H).astype(np.int64)
+        live = (np.arange(BLOCK) < k_blk) & (x1 > x0) & (y1 > y0)
         if n:  # drop shapes whose box holds no uncovered pixel (summed-area table)
             sat = np.zeros((H + 1, W + 1), dtype=np.int32)
             np.cumsum(np.cumsum(uncovered.reshape(H, W), 0, dtype=np.int32), 1, out=sat[1:, 1:])
             live &= (sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]) > 0
-        keep = np.flatnonzero(live & (w > 0) & (h > 0))
+        keep = np.flatnonzero(live)
         if keep.size:
-            area = w[keep] * h[keep]
-            sid = np.repeat(keep, area)
-            off = np.arange(sid.size) - np.repeat(np.cumsum(area) - area, area)
-            wk = w[sid]
-            py = y0[sid] + off // wk
-            px = x0[sid] + off % wk
-            pix = py * W + px
+            # rows of every kept shape
+            h = y1[keep] - y0[keep]
+            rsid = np.repeat(keep, h)
+            rstart = np.cumsum(h) - h
+            ry = y0[rsid] + (np.arange(rsid.size) - np.repeat(rstart, h))
+            dy = ry + 0.5 - cy[rsid]
+            lo = np.full(rsid.size, -np.inf); hi = np.full(rsid.size, np.inf)
+            empty = np.zeros(rsid.size, dtype=bool)
+            for j in range(4):  # a*dx <= c - b*dy, per row
+                a = A[j][rsid]; rhs = C[j][rsid] - B[j][rsid] * dy
+                q = rhs / np.where(a == 0, 1.0, a)
+                hi = np.where(a > 0, np.minimum(hi, q), hi)
+                lo = np.where(a < 0, np.maximum(lo, q), lo)
+                empty |= (a == 0) & (rhs < 0)
+            disc = R2[rsid]
+            s2 = disc - dy * dy
+            empty |= s2 < 0
+            half = np.sqrt(np.maximum(s2, 0.0))  # inf for non-discs
+            hi = np.minimum(hi, half); lo = np.maximum(lo, -half)
+            xl = np.clip(np.ceil(cx[rsid] + lo - 0.5), 0, W)
+            xr = np.clip(np.floor(cx[rsid] + hi - 0.5) + 1, 0, W)
+            width = np.where(empty, 0, np.maximum(xr - xl, 0)).astype(np.int64)
+            # pixels of every row interval
+            pstart = np.cumsum(width) - width
+            pix = np.arange(int(width.sum())) + np.repeat(ry * W + xl.astype(np.int64) - pstart, width)
+            sid = np.repeat(rsid, width)
             m = uncovered[pix]
-            pix, sid, px, py = pix[m], sid[m], px[m], py[m]
-            if not only_axis_squares:
-                dx = (px + 0.5 - cx[sid]).astype(np.float32)
-                dy = (py + 0.5 - cy[sid]).astype(np.float32)
-                inside = dx * dx + dy * dy <= R2[sid]
-                for j in range(4):
-                    inside &= A[sid, j] * dx + B[sid, j] * dy <= C[sid, j]
-                pix, sid = pix[inside], sid[inside]
+            pix, sid = pix[m], sid[m]
             first = np.full(H * W, BLOCK, dtype=np.int64)
             np.minimum.at(first, pix, sid)  # order-free: min is commutative
             new = first < BLOCK
