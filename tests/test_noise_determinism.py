@@ -17,11 +17,11 @@ GOLDEN = {
     "dead-leaves-squares": "78562f7ccfd9c32baeb51b56ad145d4bb3a787770f2d42d50488f27fef707253",
     "dead-leaves-oriented": "0f454f7b41557a021dba4dd59a129cddd1fc1ddac944c9997c075f274adc2b44",
     "dead-leaves-shapes": "0bcf0ef480ce2a91dc18997f53ddf01134f1eeefba0686e5b7de0d98806e2c75",
-    "dead-leaves-textures": "deb2c4d8f18aee0dda9a74efec7c3d62cd5877bc5c891f17ca72cbaa3688ee25",
+    "dead-leaves-textures": "78c8eccf947a1af78835e78183b9dd78df4ccd449379b4f269f7682113eff717",
     "spectrum": "fcaca54d903540eb017e7eed56eeff593f649b777c28016249343def356ce55b",
-    "wmm": "72d064a6c62f76a1191d858b8f0bd8d23b50ffe8f092d6a45a2a22427e4f5847",
+    "wmm": "a5c77758ca51a659baebe76e778d018eccc33b156c9ae24c2ca1e8d743fff21d",
     "spectrum-color": "c57937a4a0e8a0edbc78deb0155c24293b553b4a8f4ddd88a7e72a68bd85fa22",
-    "spectrum-color-wmm": "437c0b91b6ac76279347c7daaf6d17f3843306f0f86a9709b5bfc7272838d6ba",
+    "spectrum-color-wmm": "ec7714fd02ce9c2efd21d670eafa5980bb1c4a8e9b95da6d5c80a77af1eec96d",
     "fractaldb": "f855d6695c553fc7e2c2660bc428d8b8ff3563678588822e5ea67928e97daa04",
 }
 

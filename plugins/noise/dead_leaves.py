@@ -10,6 +10,8 @@ from .base import PerImageGenerator, check_range, image_rng, to_uint8_hwc
 from .leaves import KINDS, Leaves, paint
 from .statistical import StatisticalNoise
 
+_PERMS = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+
 SHAPE_SETS = {
     "dead-leaves-squares": ("square",),
     "dead-leaves-oriented": ("rotated-square",),
@@ -59,15 +61,21 @@ class DeadLeaves(PerImageGenerator):
             if uncovered.any():
                 img[uncovered] = 0
             return np.ascontiguousarray(img.transpose(2, 0, 1))
-        bank = np.stack([  # (T, 3, H, W) float; texture t of image i has its own stream
-            self._texture_model.render_float(image_rng(seed, index, f"{self.name}/texture{t}"), size)
+        # Textures are periodic (FFT-made), so a half-size texture tiles the canvas seamlessly;
+        # half size makes the bank 4x cheaper (the lowest octave is lost, mostly larger than a leaf).
+        ts = max(16, size // 2)
+        bank = np.stack([  # (T, 3, ts, ts) float; texture t of image i has its own stream
+            self._texture_model.render_float(image_rng(seed, index, f"{self.name}/texture{t}"), ts)
             for t in range(self.textures)
         ])
         extra = np.concatenate(lv.extra, axis=1)  # (3, n_drawn)
-        tex = extra[0][lab] % self.textures
-        oy = (extra[1][lab] + np.arange(size)[:, None]) % size
-        ox = (extra[2][lab] + np.arange(size)[None, :]) % size
-        img = bank[tex, :, oy, ox]  # (H, W, 3)
+        # each leaf: a texture, an offset into it and one of the 6 channel orders
+        pick = extra[0][lab]
+        tex = pick % self.textures
+        perm = _PERMS[(pick // self.textures) % 6]  # (H, W, 3)
+        oy = (extra[1][lab] + np.arange(size)[:, None]) % ts
+        ox = (extra[2][lab] + np.arange(size)[None, :]) % ts
+        img = bank[tex[..., None], perm, oy[..., None], ox[..., None]]  # (H, W, 3)
         img[uncovered] = 0
         return to_uint8_hwc(img.transpose(2, 0, 1))
 

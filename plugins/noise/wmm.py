@@ -48,7 +48,7 @@ def filters(size: int, n_scales: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out).astype(np.float32), lps[n_scales].astype(np.float32)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # gammaincinv costs ~5 ms a table: r is drawn in 0.01 steps
 def gg_quantiles(r: float) -> np.ndarray:
     """Quantiles (at (i+0.5)/Q) of the unit-variance generalised Gaussian p(x) ∝ exp(-|x|^r)."""
     p = (np.arange(_QLEVELS) + 0.5) / _QLEVELS
@@ -62,8 +62,8 @@ def match_marginals(bands: np.ndarray, r: float) -> np.ndarray:
 
     The empirical CDF of each band is read off a 1024-bin histogram (one np.bincount for all
     bands), composed with the target quantile function into one table per band, and every
-    coefficient is mapped by a lookup and a linear interpolation: O(N) instead of the argsort of
-    exact rank matching (measured ~5x cheaper here).
+    coefficient is mapped by a lookup and a linear interpolation: O(N), measured ~1.8x cheaper than
+    exact rank matching with argsort at 128 px.
     """
     nb, n = bands.shape
     stride = _GRID + 1
@@ -151,38 +151,22 @@ def wmm(fields: np.ndarray, r: float, iterations: int = 10, n_scales: int | None
     high = spec * (1.0 - top**2)  # the highpass residual, analysed and synthesised at once
     low = spec * top
     for _ in range(iterations):
-        # analysis: per level the oriented bands, then lowpass and crop
-        lows, shapes, bands = [], [], []
+        # analysis: per level the oriented bands (histogram-matched at once), then lowpass and crop
+        lows, matched = [], []
         cur = low
         for j in range(n_scales):
             n = h >> j
             orient, lp, _ = level_filters(n)
-            bands.append(sfft.irfft2(cur[:, None] * orient[None], s=(n, n)))
-            shapes.append(n)
+            bands = sfft.irfft2(cur[:, None] * orient[None], s=(n, n))
+            matched.append(match_marginals(bands.reshape(c * 4, n * n), r).reshape(c, 4, n, n))
             cur = _crop(cur * lp)
-        flat = np.concatenate([b.reshape(c, 4, -1) for b in bands], axis=2)  # (C, 4, coeffs)
-        sizes = [n * n for n in shapes]
-        matched = np.split(match_marginals_split(flat, sizes, r), np.cumsum(sizes)[:-1], axis=2)
         # synthesis from the coarsest level up
         for j in reversed(range(n_scales)):
-            n = shapes[j]
+            n = h >> j
             orient, lp, _ = level_filters(n)
-            bspec = sfft.rfft2(matched[j].reshape(c, 4, n, n))
-            cur = (bspec * orient[None]).sum(1) + _uncrop(cur, n) * lp
+            cur = (sfft.rfft2(matched[j]) * orient[None]).sum(1) + _uncrop(cur, n) * lp
         low = cur
     return sfft.irfft2(high + low * top, s=(h, w))
-
-
-def match_marginals_split(flat: np.ndarray, sizes: list[int], r: float) -> np.ndarray:
-    """match_marginals on every (channel, orientation, scale) subband of the concatenated layout."""
-    c, k, total = flat.shape
-    out = np.empty_like(flat)
-    start = 0
-    for size in sizes:
-        chunk = flat[:, :, start:start + size].reshape(c * k, size)
-        out[:, :, start:start + size] = match_marginals(chunk, r).reshape(c, k, size)
-        start += size
-    return out
 
 
 def _wmm_undecimated(fields: np.ndarray, r: float, iterations: int, n_scales: int) -> np.ndarray:
