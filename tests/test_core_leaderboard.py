@@ -1,0 +1,132 @@
+"""Leaderboard: merging run directories, mean ± std over seeds, every output format, chart, publish."""
+
+import hashlib
+import io
+import json
+import statistics
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+from rich.console import Console
+
+from conftest import seebench
+from harness import leaderboard, render
+from harness.chart import ROLE_COLOUR, render_chart
+from harness.publish import publish
+from harness.store import ResultStore, load_results
+
+
+def result(row, role, seed, top1, key_hint, evaluator="knn", ref=None, status="ok"):
+    key = hashlib.sha256(repr((row, seed, key_hint, evaluator)).encode()).hexdigest()[:20]
+    ref_cell = {"kind": "generator", "name": row, "params": {}, "version": "1", "label": row}
+    return {
+        "schema_version": 1, "key": key, "status": status,
+        "cell": {"data": ref_cell if role != "random-init" else None,
+                 "encoder": {"kind": "encoder", "name": "resnet18", "params": {}, "version": "1"},
+                 "objective": {"kind": "objective", "name": "none", "params": {}, "version": "1"},
+                 "evaluator": {"kind": "evaluator", "name": evaluator, "params": {}, "version": "1"},
+                 "seed": seed, "budget": {"name": "small", "image_size": 32}},
+        "row": row, "role": role, "metrics": {"top1": top1, "top5": min(100.0, top1 + 30)} if status == "ok" else {},
+        "metric_info": {"top1": {"higher_is_better": True}}, "reference": ref or {}, "seed": seed,
+        "versions": {"seebench": "0.1.0"}, "hardware": {"cores": 2}, "wall_time_s": 1.5,
+        "started": "2026-11-21T00:00:00+00:00", "finished": f"2026-11-21T00:00:0{seed}+00:00",
+        "git_commit": None,
+        "error": None if status == "ok" else {"type": "RuntimeError", "message": "boom", "traceback": "tb"},
+    }
+
+
+ROWS = {  # row: (role, top1 per seed, paper reference)
+    "dead-leaves": ("synthetic", [61.0, 63.0, 65.0], {"imagenet100-top1": 38.9}),
+    "white-noise": ("synthetic", [40.0, 42.0], {}),
+    "fashion-mnist (real)": ("real", [80.0, 81.0], {}),
+    "random-init": ("random-init", [50.0, 51.0], {}),
+}
+
+
+@pytest.fixture
+def two_contributors(tmp_path):
+    """Alice ran seeds 0 and 1, Bob ran seed 2 (and re-published Alice's seed 0 of dead-leaves)."""
+    alice, bob = ResultStore(tmp_path / "alice"), ResultStore(tmp_path / "bob")
+    for row, (role, values, ref) in ROWS.items():
+        for seed, value in enumerate(values):
+            store = alice if seed < 2 else bob
+            store.write(result(row, role, seed, value, "x", ref=ref))
+    bob.write(result("dead-leaves", "synthetic", 0, 61.0, "x", ref=ROWS["dead-leaves"][2]))
+    bob.write(result("white-noise", "synthetic", 9, 0.0, "y", status="failed"))
+    return [tmp_path / "alice", tmp_path / "bob"]
+
+
+def test_mean_and_std_over_seeds_merged_across_directories(two_contributors):
+    loaded = load_results(two_contributors)
+    board = leaderboard.build(loaded.results)
+    t = board.table
+    dl = next(k for k in board.rows() if k[0] == "dead-leaves")
+    assert t.loc[dl, ("knn top1", "mean")] == pytest.approx(63.0)
+    assert t.loc[dl, ("knn top1", "std")] == pytest.approx(statistics.stdev([61.0, 63.0, 65.0]))
+    assert t.loc[dl, ("knn top1", "n")] == 3  # the duplicate of seed 0 counts once
+    assert t.loc[dl, ("paper imagenet100-top1", "mean")] == pytest.approx(38.9)
+    assert [k[0] for k in board.rows()] == ["fashion-mnist (real)", "dead-leaves", "random-init", "white-noise"]
+    assert board.failed == 1
+    assert board.roles[dl] == "synthetic"
+
+
+def test_markdown_csv_json_and_terminal(two_contributors):
+    board = leaderboard.build(load_results(two_contributors).results)
+    md = render.to_markdown(board)
+    assert "| dead-leaves" in md and "63.00 ± 2.00" in md and "38.90" in md
+    csv = pd.read_csv(io.StringIO(render.to_csv(board)))
+    row = csv[csv["row"] == "white-noise"].iloc[0]
+    assert row["knn top1 mean"] == pytest.approx(41.0) and row["knn top1 n"] == 2
+    records = json.loads(render.to_json(board))
+    assert {r["row"] for r in records} == set(ROWS)
+    buf = io.StringIO()
+    render.to_terminal(board, Console(file=buf, width=200, force_terminal=False))
+    text = buf.getvalue()
+    assert "63.00 ± 2.00" in text and "█" in text and "1 failed cell(s) not shown" in text
+
+
+def test_chart_is_a_bar_chart_with_role_colours(two_contributors, tmp_path):
+    board = leaderboard.build(load_results(two_contributors).results)
+    path = render_chart(board, tmp_path / "chart.png")
+    img = Image.open(path).convert("RGB")
+    assert img.width >= 600 and img.height >= 500
+    colours = {c for _, c in img.getcolors(maxcolors=1 << 20)}
+    for role in ("synthetic", "real", "random-init"):
+        hexcol = ROLE_COLOUR[role].lstrip("#")
+        rgb = tuple(int(hexcol[i:i + 2], 16) for i in (0, 2, 4))
+        assert rgb in colours, f"no {role} bar drawn"
+
+
+def test_leaderboard_cli_formats_and_bad_files(two_contributors, tmp_path):
+    bad = two_contributors[1] / "results" / ("0" * 20 + ".json")
+    bad.write_text('{"schema_version": 1, "key": "' + "0" * 20 + '", "status": "maybe"}')
+    proc = seebench("leaderboard", *map(str, two_contributors), "--format", "markdown",
+                    "--chart", str(tmp_path / "c.png"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"skipped {bad}: does not match the result schema" in proc.stderr
+    assert "63.00 ± 2.00" in proc.stdout and (tmp_path / "c.png").stat().st_size > 10_000
+    proc = seebench("leaderboard", *map(str, two_contributors), "--format", "csv")
+    assert pd.read_csv(io.StringIO(proc.stdout)).shape[0] == 4
+
+
+def test_publish_copies_valid_results_and_regenerates(two_contributors, tmp_path):
+    target = tmp_path / "leaderboard"
+    report = publish(two_contributors[0], target)
+    assert len(report.copied) == 8 and not report.skipped
+    report = publish(two_contributors[1], target)
+    assert len(report.copied) == 1 and len(report.unchanged) == 1  # seed 2, and Alice's seed 0 again
+    assert any("status failed" in s for s in report.skipped)
+    readme = (target / "README.md").read_text()
+    assert "63.00 ± 2.00" in readme and "![chart](chart.png)" in readme
+    assert Image.open(target / "chart.png").format == "PNG"
+    again = publish(two_contributors[0], target)
+    assert again.copied == [] and len(again.unchanged) == 8
+    # the same cell with other numbers is kept, not overwritten, unless --replace
+    path = next((two_contributors[0] / "results").glob("*.json"))
+    data = json.loads(path.read_text())
+    data["metrics"]["top1"] = 1.0
+    path.write_text(json.dumps(data))
+    kept = publish(two_contributors[0], target)
+    assert len(kept.kept_existing) == 1 and json.loads((target / "results" / path.name).read_text())["metrics"]["top1"] != 1.0
