@@ -122,17 +122,17 @@ def test_golden_sha256(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_bytes_independent_of_batch_order_and_threads(variant):
     wanted = [3, 401, 0, 399]
-    together = StyleGANNoise(variant).generate(wanted, 5, 48)
+    together = StyleGANNoise(variant).generate(wanted, 5, 40)
     gen = StyleGANNoise(variant)
-    alone = {i: gen.generate([i], 5, 48)[0] for i in reversed(wanted)}
+    alone = {i: gen.generate([i], 5, 40)[0] for i in reversed(wanted)}
     assert all(torch.equal(together[k], alone[i]) for k, i in enumerate(wanted))
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        caller_threads = StyleGANNoise(variant, threads=0).generate(wanted, 5, 48)
+        caller_threads = StyleGANNoise(variant, threads=0).generate([401], 5, 40)
     finally:
         torch.set_num_threads(before)
-    assert torch.equal(together, caller_threads)
+    assert torch.equal(together[1], caller_threads[0])
     assert not torch.equal(together[0], together[1])
 
 
