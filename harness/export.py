@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ _STATE: dict[str, Any] = {}
 
 
 def _init_worker(state: dict[str, Any]) -> None:
+    if mp.parent_process() is not None:  # Ctrl-C is the parent's to handle (it terminates the pool)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import torch
 
@@ -170,10 +173,22 @@ def export(plan: ExportPlan, generator: Any, progress: Callable[[int, int], None
     _write_manifest(plan, "in-progress", skipped)
     state = {"name": plan.component.name, "params": plan.params, "seed": plan.seed, "size": plan.size,
              "out": str(plan.out), "shard_size": plan.shard_size, "generator": generator}
-    written = 0
     if progress:
         progress(skipped, plan.n)
     chunks = list(_chunks(todo, plan.chunk))
+    try:
+        written = _run(plan, state, chunks, skipped, progress)
+    except KeyboardInterrupt:
+        _write_manifest(plan, "interrupted", plan.n - len(missing_indices(plan)))
+        raise
+    complete = not missing_indices(plan)
+    manifest = _write_manifest(plan, "complete" if complete else "in-progress", skipped + written)
+    return ExportResult(written, skipped, time.perf_counter() - t0, complete, manifest)
+
+
+def _run(plan: ExportPlan, state: dict, chunks: list[list[int]], skipped: int,
+         progress: Callable[[int, int], None] | None) -> int:
+    written = 0
     if plan.workers <= 1 or len(chunks) <= 1:
         _init_worker(state)
         for c in chunks:
@@ -197,9 +212,7 @@ def export(plan: ExportPlan, generator: Any, progress: Callable[[int, int], None
             raise
         finally:
             pool.join()
-    complete = skipped + written >= plan.n and not missing_indices(plan)
-    manifest = _write_manifest(plan, "complete" if complete else "in-progress", skipped + written)
-    return ExportResult(written, skipped, time.perf_counter() - t0, complete, manifest)
+    return written
 
 
 def default_workers() -> int:
