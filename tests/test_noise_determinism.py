@@ -17,11 +17,11 @@ GOLDEN = {
     "dead-leaves-squares": "78562f7ccfd9c32baeb51b56ad145d4bb3a787770f2d42d50488f27fef707253",
     "dead-leaves-oriented": "0f454f7b41557a021dba4dd59a129cddd1fc1ddac944c9997c075f274adc2b44",
     "dead-leaves-shapes": "0bcf0ef480ce2a91dc18997f53ddf01134f1eeefba0686e5b7de0d98806e2c75",
-    "dead-leaves-textures": "78c8eccf947a1af78835e78183b9dd78df4ccd449379b4f269f7682113eff717",
+    "dead-leaves-textures": "8a938671401020511c7214eb9eb5878a5c9e67928f546e00c547dde7731ca2c5",
     "spectrum": "fcaca54d903540eb017e7eed56eeff593f649b777c28016249343def356ce55b",
-    "wmm": "a5c77758ca51a659baebe76e778d018eccc33b156c9ae24c2ca1e8d743fff21d",
+    "wmm": "5e82d2963bd43cd9621fc25c90bc2baba25021f0e1175b764bc7dccd3e1ca923",
     "spectrum-color": "c57937a4a0e8a0edbc78deb0155c24293b553b4a8f4ddd88a7e72a68bd85fa22",
-    "spectrum-color-wmm": "ec7714fd02ce9c2efd21d670eafa5980bb1c4a8e9b95da6d5c80a77af1eec96d",
+    "spectrum-color-wmm": "ed2792047c7a2d2a7e2b3afc29906e3576d2032903145f86257dc7924cfa4026",
     "fractaldb": "f855d6695c553fc7e2c2660bc428d8b8ff3563678588822e5ea67928e97daa04",
 }
 
