@@ -56,8 +56,6 @@ def resolve_generator(registry: Any, spec: str, extra: list[str] | None = None) 
         params[key.strip()] = parse_value(value.strip())
     comp = registry.get(GENERATOR, name)
     resolved = comp.resolve_params(params)
-    if callable(getattr(comp.factory, "fit", None)):
-        pass
     try:
         gen = comp.factory(**resolved)
     except (ValueError, TypeError) as exc:
@@ -84,6 +82,8 @@ def cmd_preview(args: argparse.Namespace, registry: Any) -> int:
     """Write a grid of the first N images of one generator."""
     n = _positive("--n", args.n, 1024)
     size = _positive("--size", args.size, MAX_SIZE)
+    if args.start < 0:
+        raise ConfigError(f"--start must be >= 0, got {args.start}")
     comp, _, gen = resolve_generator(registry, args.name, args.param)
     images = generate_images(gen, comp.name, list(range(args.start, args.start + n)), args.seed, size)
     save_png(image_grid(images, ncol=args.cols), args.out)
