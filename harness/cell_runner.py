@@ -53,12 +53,19 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
     except Exception as exc:  # record and go on: one broken cell must not stop the matrix
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
 
+    return make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
+                       str(ctx.device), evaluator_comp)
+
+
+def make_result(cell: Cell, registry: Any, metrics: dict[str, float | None], error: dict | None, started: str,
+                wall_time_s: float, timings: dict[str, float] | None = None, device: str = "cpu",
+                evaluator_comp: Any = None) -> dict[str, Any]:
+    """The result record of a cell (schema in harness/schema.py)."""
     data_comp = None
     if cell.data is not None:
         data_comp = registry.find("generator", cell.data.name) or registry.find("source", cell.data.name)
-    reference = {}
-    if data_comp is not None:
-        reference = data_comp.reference_numbers()
+    if evaluator_comp is None:
+        evaluator_comp = registry.find(EVALUATOR, cell.evaluator.name)
     return {
         "schema_version": SCHEMA_VERSION,
         "key": cell.key,
@@ -68,14 +75,19 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
         "role": cell.role,
         "metrics": metrics,
         "metric_info": dict(evaluator_comp.metadata.get("metrics", {})) if evaluator_comp else {},
-        "reference": reference,
+        "reference": data_comp.reference_numbers() if data_comp is not None else {},
         "seed": cell.seed,
         "versions": environment.versions(registry.plugins),
-        "hardware": {**environment.hardware(), "device": str(ctx.device)},
-        "wall_time_s": round(time.perf_counter() - t0, 3),
-        "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
+        "hardware": {**environment.hardware(), "device": device},
+        "wall_time_s": round(wall_time_s, 3),
+        "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
         "started": started,
         "finished": _now(),
         "git_commit": environment.git_commit(),
         "error": error,
     }
+
+
+def failed_result(cell: Cell, registry: Any, error_type: str, message: str) -> dict[str, Any]:
+    """A failed result for a cell that never reported back (e.g. its worker kept dying)."""
+    return make_result(cell, registry, {}, {"type": error_type, "message": message, "traceback": ""}, _now(), 0.0)

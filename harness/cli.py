@@ -41,7 +41,7 @@ def _registry(args: argparse.Namespace):
 # -- run ------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from . import leaderboard, render
-    from .estimate import estimate_cells
+    from .errors import ConfigError
     from .matrix import load_matrix
     from .runner import run_matrix
     from .store import ResultStore, load_results
@@ -51,8 +51,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = Path(args.out) if args.out else DEFAULT_OUT / matrix.name
     if args.dry_run:
         return _dry_run(matrix, registry, run_dir, args.force)
-    summary = run_matrix(matrix, registry, run_dir, force=args.force,
-                         executor=args.executor or matrix.config["matrix"].get("executor", "local"))
+    settings = matrix.config["matrix"]
+    executor = args.executor or settings.get("executor", "local")
+    options = {}
+    if executor == "ray":
+        options = {"address": args.address, "block": args.disable_plugin,
+                   "cpus_per_cell": args.cpus_per_cell or settings.get("cpus_per_cell"),
+                   "gpus_per_cell": args.gpus_per_cell if args.gpus_per_cell is not None else settings.get("gpus_per_cell")}
+    elif args.address:
+        raise ConfigError("--address only applies to --executor ray")
+    summary = run_matrix(matrix, registry, run_dir, force=args.force, executor=executor, executor_options=options)
     keys = {c.key for c in matrix.cells}
     loaded = load_results([run_dir])
     board = leaderboard.build([r for r in loaded.results if r["key"] in keys])
@@ -195,14 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Expand a matrix (a preset name or a TOML file) into cells and run those not "
                                    "finished yet; each cell writes one JSON result.",
                        epilog="examples:\n  seebench run quick\n  seebench run my.toml --out runs/mine --set matrix.seeds=[0,1,2]\n"
-                              "  seebench run quick --dry-run")
+                              "  seebench run quick --dry-run\n  seebench run cpu-full --executor ray --address auto")
     p.add_argument("matrix", nargs="?", default="quick", help="preset name or matrix TOML file (default: quick)")
     p.add_argument("--out", metavar="DIR", help="run directory (default: seebench-runs/<matrix name>)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a [vars] variable or a dotted entry, e.g. params.knn.k=10; repeatable")
     p.add_argument("--dry-run", action="store_true", help="print the cells and a rough cost, run nothing")
     p.add_argument("--force", action="store_true", help="rerun cells that are already finished")
-    p.add_argument("--executor", help="local (default) or another registered executor")
+    p.add_argument("--executor", choices=("local", "ray"),
+                   help="local (default: cells one after another here) or ray (every cell a Ray task)")
+    p.add_argument("--address", help="with --executor ray: 'auto' or ray://host:port of a running cluster "
+                                     "(default: start a local Ray instance)")
+    p.add_argument("--cpus-per-cell", type=float, help="with --executor ray: CPUs each cell task asks for (default 1)")
+    p.add_argument("--gpus-per-cell", type=float, help="with --executor ray: GPUs each cell task asks for "
+                                                       "(default 0; 1 when cells should run on CUDA)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("plugins", parents=[common], formatter_class=_Formatter, help="list plugins and components",

@@ -42,12 +42,18 @@ class LocalExecutor:
                 del memo[key]
 
 
-EXECUTORS: dict[str, Callable[[], Executor]] = {"local": LocalExecutor}
+def _ray_executor(**options: Any) -> Executor:
+    from .ray_executor import RayExecutor  # Ray is optional: imported only when asked for
+
+    return RayExecutor(**options)
 
 
-def get_executor(name: str) -> Executor:
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": lambda **_: LocalExecutor(), "ray": _ray_executor}
+
+
+def get_executor(name: str, **options: Any) -> Executor:
     from .errors import ConfigError
 
     if name not in EXECUTORS:
         raise ConfigError(f"unknown executor '{name}'; available: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name]()
+    return EXECUTORS[name](**{k: v for k, v in options.items() if v is not None})

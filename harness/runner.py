@@ -27,7 +27,7 @@ class RunSummary:
 
 
 def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False, executor: str = "local",
-               live: bool | None = None) -> RunSummary:
+               live: bool | None = None, executor_options: dict[str, Any] | None = None) -> RunSummary:
     run_dir = Path(run_dir)
     store = ResultStore(run_dir)
     store.prepare()
@@ -57,7 +57,7 @@ def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False
             for w in registry.notify("seebench_cell_finished", cell=cell, result=result):
                 progress.message(f"warning: {w}")
 
-        get_executor(executor).run(todo, registry, run_dir, on_start, on_done, progress.step,
+        get_executor(executor, **(executor_options or {})).run(todo, registry, run_dir, on_start, on_done, progress.step,
                                    lambda msg: progress.message(f"  {msg}"))
         for w in registry.notify("seebench_matrix_finished", results=results, run_dir=run_dir):
             progress.message(f"warning: {w}")
