@@ -61,6 +61,18 @@ class Leaderboard:
     def rows(self) -> list[tuple]:
         return list(self.table.index)
 
+    def correlations(self) -> list[tuple[str, str, float, int]]:
+        """Spearman rank correlation of each metric column with each reference column, over the rows
+        that have both (at least 3): (metric, reference, rho, rows)."""
+        out = []
+        for ref in self.reference_columns:
+            for metric in self.metric_columns:
+                pair = pd.DataFrame({"ours": self.table[(metric, "mean")], "ref": self.table[(ref, "mean")]}).dropna()
+                if len(pair) >= 3:
+                    rho = pair["ours"].rank().corr(pair["ref"].rank())  # Spearman = Pearson of ranks
+                    out.append((metric, ref, float(rho), len(pair)))
+        return out
+
     def wide(self) -> pd.DataFrame:
         """Flat frame: group columns, role, then '<column> mean', '<column> std', '<column> n'."""
         flat = self.table.copy()

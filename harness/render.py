@@ -79,6 +79,8 @@ def to_terminal(board: Leaderboard, console: Console | None = None, title: str =
                       f"[{style}]{bar}[/]" if style else bar,
                       *[_cells(board, key, c) for c in board.reference_columns], str(_seeds(board, key)))
     console.print(table)
+    for metric, ref, rho, n in board.correlations():
+        console.print(f"Spearman ρ({metric}, {ref}) = {rho:+.2f} over {n} rows", highlight=False)
     notes = []
     if board.failed:
         notes.append(f"{board.failed} failed cell(s) not shown")
@@ -96,7 +98,11 @@ def to_markdown(board: Leaderboard) -> str:
         rows.append(_group_values(board, key) + [board.roles[key]]
                     + [_cells(board, key, c) for c in board.metric_columns + board.reference_columns]
                     + [_seeds(board, key)])
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    text = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    corr = board.correlations()
+    if corr:
+        text += "\n" + "\n".join(f"Spearman ρ({m}, {r}) = {rho:+.2f} over {n} rows" for m, r, rho, n in corr) + "\n"
+    return text
 
 
 def to_csv(board: Leaderboard) -> str:

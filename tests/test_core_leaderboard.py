@@ -42,6 +42,8 @@ ROWS = {  # row: (role, top1 per seed, paper reference)
     "white-noise": ("synthetic", [40.0, 42.0], {}),
     "fashion-mnist (real)": ("real", [80.0, 81.0], {}),
     "random-init": ("random-init", [50.0, 51.0], {}),
+    "spectrum": ("synthetic", [30.0, 31.0], {"imagenet100-top1": 30.6}),
+    "stylegan-oriented": ("synthetic", [70.0, 72.0], {"imagenet100-top1": 43.4}),
 }
 
 
@@ -67,7 +69,10 @@ def test_mean_and_std_over_seeds_merged_across_directories(two_contributors):
     assert t.loc[dl, ("knn top1", "std")] == pytest.approx(statistics.stdev([61.0, 63.0, 65.0]))
     assert t.loc[dl, ("knn top1", "n")] == 3  # the duplicate of seed 0 counts once
     assert t.loc[dl, ("paper imagenet100-top1", "mean")] == pytest.approx(38.9)
-    assert [k[0] for k in board.rows()] == ["fashion-mnist (real)", "dead-leaves", "random-init", "white-noise"]
+    assert [k[0] for k in board.rows()] == ["fashion-mnist (real)", "stylegan-oriented", "dead-leaves", "random-init",
+                                            "white-noise", "spectrum"]
+    # ours ranks spectrum < dead-leaves < stylegan-oriented, as the paper does: rho = +1 over those 3 rows
+    assert board.correlations()[0] == ("knn top1", "paper imagenet100-top1", pytest.approx(1.0), 3)
     assert board.failed == 1
     assert board.roles[dl] == "synthetic"
 
@@ -76,6 +81,7 @@ def test_markdown_csv_json_and_terminal(two_contributors):
     board = leaderboard.build(load_results(two_contributors).results)
     md = render.to_markdown(board)
     assert "| dead-leaves" in md and "63.00 ± 2.00" in md and "38.90" in md
+    assert "Spearman ρ(knn top1, paper imagenet100-top1) = +1.00 over 3 rows" in md
     csv = pd.read_csv(io.StringIO(render.to_csv(board)))
     row = csv[csv["row"] == "white-noise"].iloc[0]
     assert row["knn top1 mean"] == pytest.approx(41.0) and row["knn top1 n"] == 2
@@ -108,13 +114,13 @@ def test_leaderboard_cli_formats_and_bad_files(two_contributors, tmp_path):
     assert f"skipped {bad}: does not match the result schema" in proc.stderr
     assert "63.00 ± 2.00" in proc.stdout and (tmp_path / "c.png").stat().st_size > 10_000
     proc = seebench("leaderboard", *map(str, two_contributors), "--format", "csv")
-    assert pd.read_csv(io.StringIO(proc.stdout)).shape[0] == 4
+    assert pd.read_csv(io.StringIO(proc.stdout)).shape[0] == len(ROWS)
 
 
 def test_publish_copies_valid_results_and_regenerates(two_contributors, tmp_path):
     target = tmp_path / "leaderboard"
     report = publish(two_contributors[0], target)
-    assert len(report.copied) == 8 and not report.skipped
+    assert len(report.copied) == 12 and not report.skipped
     report = publish(two_contributors[1], target)
     assert len(report.copied) == 1 and len(report.unchanged) == 1  # seed 2, and Alice's seed 0 again
     assert any("status failed" in s for s in report.skipped)
@@ -122,7 +128,7 @@ def test_publish_copies_valid_results_and_regenerates(two_contributors, tmp_path
     assert "63.00 ± 2.00" in readme and "![chart](chart.png)" in readme
     assert Image.open(target / "chart.png").format == "PNG"
     again = publish(two_contributors[0], target)
-    assert again.copied == [] and len(again.unchanged) == 8
+    assert again.copied == [] and len(again.unchanged) == 12
     # the same cell with other numbers is kept, not overwritten, unless --replace
     path = next((two_contributors[0] / "results").glob("*.json"))
     data = json.loads(path.read_text())
