@@ -25,17 +25,20 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 class FeatureVisualisation:
     """Image i under seed s: gradient ascent from its own random start (keyed by (s, i)) on the
     unit(s) units(i, s) of the network's global-average-pooled features. Indices below `singles`
-    maximise one unit (i mod 2048); later ones a pair of units drawn per image. Each image is
-    optimised alone (batch of one, fixed thread count), so its bytes do not depend on the batch."""
+    maximise one unit (i mod 2048); later ones a pair of units drawn per image. Images are
+    optimised side by side in network batches of exactly `chunk` (padded), on a fixed thread
+    count: the per-sample results of torch's CPU kernels then do not depend on the neighbours
+    (checked by the tests), so an image's bytes do not depend on the request."""
 
     def __init__(self, source: str = "random", encoder_weights: str | None = None, fallback: str = "error",
                  steps: int = 32, opt_size: int = 64, lr: float = 0.2, jitter: int = 0,
-                 singles: int = 2048, threads: int = 1):
+                 singles: int = 2048, chunk: int = 8, threads: int = 1):
         self.name = f"featvis-{source}"
         if source not in SOURCES:
             raise ValueError(f"featvis: parameter 'source' must be one of {list(SOURCES)}, got {source!r}")
         for pname, value, low in (("steps", steps, 1), ("opt_size", opt_size, 16), ("jitter", jitter, 0),
-                                  ("singles", singles, 0), ("threads", threads, 0)):
+                                  ("singles", singles, 0), ("chunk", chunk, 1),
+                                  ("threads", threads, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{self.name}: parameter '{pname}' must be an integer >= {low}, got {value!r}")
         if not float(lr) > 0:
@@ -49,7 +52,7 @@ class FeatureVisualisation:
                 "which makes this the same as featvis-random)")
         self.source, self.fallback = source, fallback
         self.steps, self.opt_size, self.lr, self.jitter = steps, opt_size, float(lr), jitter
-        self.singles, self.threads = singles, threads
+        self.singles, self.chunk, self.threads = singles, chunk, threads
         self._file_model = resnet50_from_file(encoder_weights) if encoder_weights else None
         self._random_models: dict[int, torch.nn.Module] = {}
 
@@ -72,34 +75,47 @@ class FeatureVisualisation:
         """(N, 3, H, W) floats in [0, 1] -> (N, 2048) global-average-pooled features."""
         return model.forward_features((images - MEAN) / STD).mean(dim=(2, 3))
 
-    def optimise(self, index: int, seed: int) -> torch.Tensor:
-        """(3, opt_size, opt_size) floats in (0, 1): the optimised image of `index`."""
+    def optimise(self, indices: Sequence[int], seed: int) -> list[torch.Tensor]:
+        """(3, opt_size, opt_size) floats in (0, 1): the optimised images of up to `chunk` indices.
+
+        The network always sees a batch of exactly `chunk` images (idle slots are padding), so the
+        kernels run on one fixed shape; each image has its own parameters, start, jitter and Adam
+        state, and only the ResNet pass is batched."""
+        if not 0 < len(indices) <= self.chunk:
+            raise ValueError(f"{self.name}: optimise() takes 1 to {self.chunk} indices, got {len(indices)}")
         model = self.model(seed)
-        units = self.units(index, seed, model.num_features)
-        gen = torch.Generator().manual_seed(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
-        image = FFTImage(self.opt_size, gen)
-        opt = torch.optim.Adam([image.params], lr=self.lr)
-        shifts = torch.randint(-self.jitter, self.jitter + 1, (self.steps, 2), generator=gen).tolist()
-        for dy, dx in shifts:
+        images, units, shifts = [], [], []
+        for index in indices:
+            gen = torch.Generator().manual_seed(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
+            images.append(FFTImage(self.opt_size, gen))
+            units.append(self.units(index, seed, model.num_features))
+            shifts.append(torch.randint(-self.jitter, self.jitter + 1, (self.steps, 2), generator=gen).tolist())
+        padding = torch.full((self.chunk - len(indices), 3, self.opt_size, self.opt_size), 0.5)
+        opt = torch.optim.Adam([im.params for im in images], lr=self.lr)
+        for step in range(self.steps):
             opt.zero_grad(set_to_none=True)
-            x = torch.roll(image.render(), shifts=(dy, dx), dims=(1, 2))[None]
-            loss = -self.pooled(model, x)[0, units].sum()
+            x = torch.stack([torch.roll(im.render(), shifts=tuple(sh[step]), dims=(1, 2))
+                             for im, sh in zip(images, shifts)])
+            feats = self.pooled(model, torch.cat([x, padding]))
+            loss = -sum(feats[k, u].sum() for k, u in enumerate(units))
             loss.backward()
             opt.step()
         with torch.no_grad():
-            return image.render()
+            return [im.render() for im in images]
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
+        if not idx:
+            return torch.empty((0, 3, size, size), dtype=torch.uint8)
         out = []
         with torch_threads(self.threads):
-            for i in idx:
-                img = self.optimise(i, int(seed))
-                if size != self.opt_size:
-                    img = F.interpolate(img[None], size=(size, size), mode="bilinear", antialias=True,
-                                        align_corners=False)[0]
-                out.append(to_uint8(img))
-        return torch.stack(out) if out else torch.empty((0, 3, size, size), dtype=torch.uint8)
+            for start in range(0, len(idx), self.chunk):
+                for img in self.optimise(idx[start : start + self.chunk], int(seed)):
+                    if size != self.opt_size:
+                        img = F.interpolate(img[None], size=(size, size), mode="bilinear", antialias=True,
+                                            align_corners=False)[0]
+                    out.append(to_uint8(img))
+            return torch.stack(out)
 
 
 def _params(source: str) -> tuple[Param, ...]:
@@ -109,6 +125,7 @@ def _params(source: str) -> tuple[Param, ...]:
         Param("lr", 0.2, "Adam learning rate on the Fourier parameters", minimum=1e-6),
         Param("jitter", 0, "random circular shift in pixels per step (more robust images; needs more steps)", minimum=0),
         Param("singles", 2048, "indices below this maximise one unit (i mod 2048); the rest a pair of units", minimum=0),
+        Param("chunk", 8, "images optimised side by side (a fixed network batch; changing it may change bytes)", minimum=1),
         Param("threads", 1, "torch threads while optimising (0: the caller's setting); use workers to parallelise", minimum=0),
     )
     if source == "random":

@@ -74,11 +74,10 @@ class StyleGANNoise:
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
-        with torch.inference_mode(), torch_threads(self.threads):
-            images = [to_natural_uint8(self.render(i, int(seed), size)) for i in idx]
-        if not images:
+        if not idx:
             return torch.empty((0, 3, size, size), dtype=torch.uint8)
-        return torch.stack(images)
+        with torch.inference_mode(), torch_threads(self.threads):
+            return torch.stack([to_natural_uint8(self.render(i, int(seed), size)) for i in idx])
 
 
 def _common_params() -> tuple[Param, ...]:
