@@ -32,7 +32,7 @@ class FeatureVisualisation:
 
     def __init__(self, source: str = "random", encoder_weights: str | None = None, fallback: str = "error",
                  steps: int = 32, opt_size: int = 64, lr: float = 0.2, jitter: int = 0,
-                 singles: int = 2048, chunk: int = 8, threads: int = 1):
+                 singles: int = 2048, chunk: int = 16, threads: int = 1):
         self.name = f"featvis-{source}"
         if source not in SOURCES:
             raise ValueError(f"featvis: parameter 'source' must be one of {list(SOURCES)}, got {source!r}")
@@ -125,7 +125,7 @@ def _params(source: str) -> tuple[Param, ...]:
         Param("lr", 0.2, "Adam learning rate on the Fourier parameters", minimum=1e-6),
         Param("jitter", 0, "random circular shift in pixels per step (more robust images; needs more steps)", minimum=0),
         Param("singles", 2048, "indices below this maximise one unit (i mod 2048); the rest a pair of units", minimum=0),
-        Param("chunk", 8, "images optimised side by side (a fixed network batch; changing it may change bytes)", minimum=1),
+        Param("chunk", 16, "images optimised side by side (a fixed network batch, padded; changing it may change bytes)", minimum=1),
         Param("threads", 1, "torch threads while optimising (0: the caller's setting); use workers to parallelise", minimum=0),
     )
     if source == "random":
