@@ -37,7 +37,9 @@ class TimmEncoder(nn.Module):
             if isinstance(conv1, nn.Conv2d):
                 self.backbone.conv1 = nn.Conv2d(3, conv1.out_channels, kernel_size=3, stride=1, padding=1, bias=False)
                 self.backbone.maxpool = nn.Identity()
-        self.feature_dim = self.backbone.num_features
+        # with num_classes=0 timm returns pre-logits features: head_hidden_size where a model has a
+        # hidden head layer (MobileNetV3, ...), else num_features
+        self.feature_dim = getattr(self.backbone, "head_hidden_size", None) or self.backbone.num_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         try:
