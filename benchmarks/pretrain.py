@@ -66,8 +66,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--generators", nargs="+", default=["white-noise", "dead-leaves-shapes", "spectrum-color", "stylegan-random"])
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"{args.encoder} width {args.width}, {args.objective}, batch {args.batch}, {args.image_size} px, "
           f"{args.steps} steps, {args.repeats} alternating repeats (median); device {context(cell(), Path(tempfile.mkdtemp())).device}")
     with tempfile.TemporaryDirectory() as tmpdir:

@@ -26,7 +26,10 @@ def main() -> None:
     ap.add_argument("--test-size", type=int, default=2000)
     ap.add_argument("--image-size", type=int, default=32)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     probe = {"source": "fashion-mnist", "train_size": args.train_size, "test_size": args.test_size}
     print(f"fashion-mnist {args.train_size} train / {args.test_size} test at {args.image_size} px; random-init encoders")
     print(f"{'encoder':<28} {'seed':>4} {'fast top1':>9} {'paper top1':>10} {'diff':>6} {'fast s':>7} {'paper s':>8} {'features s':>10}")
@@ -51,5 +54,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
     main()
