@@ -74,6 +74,7 @@ def test_bytes_independent_of_caller_threads():
 
 def test_dead_leaves_needs_weights_and_uses_them(tmp_path, registry):
     comp = registry.get("generator", "featvis-dead-leaves")
+    FAST = {"steps": 1, "opt_size": 32, "chunk": 2}  # only "same or different bytes" is asked here
     with pytest.raises(ValueError, match="parameter 'encoder_weights' is required"):
         comp.build({})
     fallback = comp.build({"fallback": "random", **FAST}).generate([1], 0, 32)
@@ -87,6 +88,14 @@ def test_dead_leaves_needs_weights_and_uses_them(tmp_path, registry):
     trained = comp.build({"encoder_weights": str(path), **FAST})
     assert torch.equal(trained.model(0).conv1.weight, state["backbone.conv1.weight"])
     assert not torch.equal(trained.generate([1], 0, 32), fallback)
+
+    # seebench's small-image stem (3x3 stride-1 conv1, no max-pool) is recognised from the weights.
+    small = {k: v for k, v in state.items() if not k.startswith("backbone.fc")}
+    small["backbone.conv1.weight"] = torch.randn(64, 3, 3, 3)
+    save_file(small, str(tmp_path / "small_stem.safetensors"))
+    model = comp.build({"encoder_weights": str(tmp_path / "small_stem.safetensors"), **FAST}).model(0)
+    assert model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
+    assert isinstance(model.maxpool, torch.nn.Identity)
 
     with pytest.raises(ValueError, match="'encoder_weights': no such file"):
         comp.build({"encoder_weights": str(tmp_path / "missing.safetensors")})
