@@ -111,7 +111,7 @@ def make_ctx(run_dir: Path, registry, images: int, batch: int, source: str, **dc
 
 def bench_dcgan(registry, steps: int, batch: int, rounds: int) -> None:
     run = Path(tempfile.mkdtemp(prefix="bench-dcgan-"))
-    source = "camera-sim:count=64"
+    source = "camera-sim:count=100"
     ctx = make_ctx(run, registry, steps * batch * 100, batch, source, sample_every=0, checkpoint_every=0)
     gan: DCGAN = ctx.build_ref(ctx.cell.data)
     ident = gan.fit_identity(ctx)

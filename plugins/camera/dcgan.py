@@ -221,9 +221,11 @@ class Trainer:
             self.optD.step()
             # (2) G: maximise log D(G(z))
             self.optG.zero_grad(set_to_none=True)
+            self.netD.requires_grad_(False)  # D's weight gradients here would be discarded anyway
             out = self.netD(aug(fake))
             err_g = bce(out, ones)
             err_g.backward()
+            self.netD.requires_grad_(True)
             self.optG.step()
             self.step += 1
             if s % 10 == 0 or self.step == last:

@@ -63,12 +63,35 @@ def embed(ctx, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
     return torch.cat(out)
 
 
+def _cached(ctx, namespace: str, identity: dict, compute) -> torch.Tensor:
+    """A features tensor cached on disk by content key, so kid, fd and precision-recall of one
+    (data, encoder, seed) embed the samples and the real photos once."""
+    from safetensors.torch import load_file, save_file
+
+    path = ctx.cache_path(namespace, identity, ".safetensors")
+    if path.exists():
+        return load_file(str(path))["features"]
+    feats = compute()
+    tmp = path.with_suffix(".tmp")
+    save_file({"features": feats.contiguous()}, str(tmp))
+    tmp.replace(path)
+    return feats
+
+
 def real_and_fake_features(ctx, source: str, source_params: dict | None, samples: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(held-out real features, sample features) for the appearance metrics."""
     gen = ctx.data_component()
     name, params = real_source(ctx, gen, source, source_params)
     real = ctx.load_source(name, params, "test")
     n = samples or max(50, len(real))
-    fake = samples_of(ctx, n)
-    ctx.log(f"comparing {len(fake)} samples with {len(real)} held-out images of {name} {params}")
-    return embed(ctx, real.images), embed(ctx, fake)
+    ctx.log(f"comparing {n} samples with {len(real)} held-out images of {name} {params}")
+    cell = ctx.cell
+    # an untrained encoder (no objective) is the same whatever the data: key it by itself and the seed
+    enc = cell.pretrained_key if cell.objective is not None else {"encoder": cell.encoder.identity(), "seed": cell.seed}
+    base = {"encoder": enc, "size": ctx.budget.image_size}
+    real_f = _cached(ctx, "camera-features", {**base, "source": name, "params": params, "split": "test"},
+                     lambda: embed(ctx, real.images))
+    data = ctx.cell.data.identity() if ctx.cell.data is not None else None
+    fake_f = _cached(ctx, "camera-features", {**base, "data": data, "seed": ctx.seed, "n": n},
+                     lambda: embed(ctx, samples_of(ctx, n)))
+    return real_f, fake_f
