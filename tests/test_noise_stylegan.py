@@ -158,8 +158,11 @@ def test_bad_parameters_get_one_line_errors(registry):
     for size in (-4, 0, 4096, 64.0):
         with pytest.raises(ValueError, match="'size'"):
             gen.generate([0], 0, size)
-    with pytest.raises(ValueError, match="'indices'"):
-        gen.generate([-1], 0, 32)
+    for indices in ([-1], [1.5]):
+        with pytest.raises(ValueError, match="'indices'"):
+            gen.generate(indices, 0, 32)
+    # integer-like values from numpy / torch are fine (the harness passes tensors of indices)
+    assert torch.equal(gen.generate(torch.arange(2), np.int64(0), np.int64(32)), gen.generate([0, 1], 0, 32))
     with pytest.raises(ValueError, match="'variant'"):
         StyleGANNoise("wobbly")
     with pytest.raises(ValueError, match="'density'"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Sequence
 
 import torch
@@ -105,6 +106,7 @@ class FeatureVisualisation:
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
+        size = operator.index(size)
         if not idx:
             return torch.empty((0, 3, size, size), dtype=torch.uint8)
         out = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections import OrderedDict
 from typing import Sequence
 
@@ -23,9 +24,17 @@ ALPHA_RANGE = {"random": (0.5, 1.5), "sparse": (0.5, 1.5), "oriented": (0.5, 1.5
 
 def check_request(name: str, indices: Sequence[int], size: int) -> list[int]:
     """Raise a one-line ValueError naming the bad argument; return the indices as ints."""
-    if isinstance(size, bool) or not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
+    try:
+        size_ok = not isinstance(size, bool) and MIN_SIZE <= operator.index(size) <= MAX_SIZE
+    except TypeError:  # a float or a string: not an integer at all
+        size_ok = False
+    if not size_ok:
         raise ValueError(f"{name}: parameter 'size' must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {size!r}")
-    out = [int(i) for i in indices]
+    try:
+        out = [operator.index(i) for i in indices]
+    except TypeError:
+        bad = next(i for i in indices if not hasattr(i, "__index__"))
+        raise ValueError(f"{name}: parameter 'indices' must be integers, got {bad!r}") from None
     bad = [i for i in out if i < 0]
     if bad:
         raise ValueError(f"{name}: parameter 'indices' must be non-negative, got {bad[0]}")
@@ -76,6 +85,7 @@ class StyleGANNoise:
         idx = check_request(self.name, indices, size)
         if not idx:
             return torch.empty((0, 3, size, size), dtype=torch.uint8)
+        size = operator.index(size)
         with torch.inference_mode(), torch_threads(self.threads):
             return torch.stack([to_natural_uint8(self.render(i, int(seed), size)) for i in idx])
 
