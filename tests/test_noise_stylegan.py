@@ -175,3 +175,33 @@ def test_bad_parameters_get_one_line_errors(registry):
         comp.build({"width": 4})
     with pytest.raises(ConfigError, match="'fan_in'"):
         registry.get("generator", "stylegan-random").build({"fan_in": 3})
+
+
+def test_variant_weights_have_their_structure():
+    """sparse: ~density of channel connections; oriented: fan_in inputs per output, Gabor filters
+    near one dominant orientation; highfreq: filters without DC response."""
+    from seebench_plugins.noise.stylegan_weights import draw_network, gabor_bank
+
+    sparse = draw_network("sparse", 0, 0, 64, 32, density=0.1)
+    kept = np.mean([np.mean(np.abs(c.weight).sum(axis=(2, 3)) > 0) for c in sparse.convs[1:]])
+    assert 0.07 < kept < 0.15, kept
+    dense = draw_network("random", 0, 0, 64, 32)
+    assert all(np.all(np.abs(c.weight).sum(axis=(2, 3)) > 0) for c in dense.convs)
+
+    oriented = draw_network("oriented", 0, 0, 64, 32, fan_in=2)
+    bank = gabor_bank(8).reshape(8, 4, 9)
+    orientations = []
+    for conv in oriented.convs:
+        links = np.abs(conv.weight).sum(axis=(2, 3)) > 0
+        assert np.all(links.sum(axis=1) == 2)
+        for o, i in zip(*np.nonzero(links)):
+            f = conv.weight[o, i].reshape(9).astype(np.float64)
+            f = f / np.linalg.norm(f)
+            match = np.abs(bank @ f).max(axis=1)  # |cosine| with each orientation's filters
+            assert match.max() > 0.999
+            orientations.append(int(match.argmax()))
+    counts = np.bincount(orientations, minlength=8)
+    assert np.sort(counts)[-3:].sum() == len(orientations)  # three neighbouring orientations only
+
+    highfreq = draw_network("highfreq", 0, 0, 64, 32)
+    assert all(np.abs(c.weight.sum(axis=(2, 3))).max() < 1e-5 for c in highfreq.convs)
