@@ -14,7 +14,7 @@ from .featvis_network import random_resnet50, resnet50_from_file
 from .featvis_param import FFTImage
 from .fixed_threads import torch_threads
 from .keyed_rng import keyed_rng, tag
-from .stylegan import check_request
+from .request_checks import check_request
 
 SOURCES = ("random", "dead-leaves")
 _IMAGE_TAG = tag("featvis-image")
