@@ -93,3 +93,34 @@ def test_checkpoint_from_another_configuration_is_refused(tmp_path):
     (ctx.checkpoint_dir / "pretrain.pt").write_bytes(foreign.read_bytes())
     with pytest.raises(harness.CellFailed, match="another configuration"):
         ctx.build_ref(c.objective).pretrain(ctx.encoder(), ctx.pretraining_data(), ctx)
+
+
+def test_prefetching_generated_batches_changes_nothing(tmp_path, monkeypatch):
+    def run(depth, where):
+        monkeypatch.setenv("SEEBENCH_PREFETCH", str(depth))
+        c = cell(data=("white-noise", {}), encoder=TINY_ENCODER, objective=("simclr", {}), images=4 * 32,
+                 batch_size=32, image_size=16)
+        ctx = context(c, tmp_path / where)
+        model = ctx.encoder()
+        obj = ctx.build_ref(c.objective)
+        obj.pretrain(model, ctx.pretraining_data(), ctx)
+        return model, obj.losses
+
+    (a, la), (b, lb) = run(0, "a"), run(2, "b")
+    assert la == lb
+    for x, y in zip(a.state_dict().values(), b.state_dict().values()):
+        assert torch.equal(x, y)
+
+
+def test_a_failing_generator_fails_the_cell_through_the_prefetch_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEEBENCH_PREFETCH", "2")
+    c = cell(data=("white-noise", {}), encoder=TINY_ENCODER, objective=("simclr", {}), images=4 * 32,
+             batch_size=32, image_size=16)
+    ctx = context(c, tmp_path)
+    data = ctx.pretraining_data()
+
+    def broken(indices, seed, size):
+        raise RuntimeError("generator broke")
+    data.obj.generate = broken
+    with pytest.raises(RuntimeError, match="generator broke"):
+        ctx.build_ref(c.objective).pretrain(ctx.encoder(), data, ctx)

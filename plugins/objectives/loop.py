@@ -13,6 +13,7 @@ from harness import CellFailed, content_key
 
 from . import checkpoint
 from .augment import TwoViews
+from .prefetch import Batches, prefetch_depth
 from .schedule import lr_factor, set_lr
 
 
@@ -87,6 +88,10 @@ class Pretrainer:
             self.heads["proj"] = mlp_head(f, dim) if kind == "mlp" else nn.Linear(f, dim)
 
     def pretrain(self, encoder: nn.Module, data, ctx) -> nn.Module:
+        with torch.inference_mode(False), torch.enable_grad():
+            return self._pretrain(encoder, data, ctx)
+
+    def _pretrain(self, encoder: nn.Module, data, ctx) -> nn.Module:
         if data is None or len(data) == 0:
             raise CellFailed(f"objective {self.name}: no pretraining data")
         budget = ctx.budget
@@ -120,35 +125,38 @@ class Pretrainer:
         last_save = time.monotonic()
         cache: dict = {}
         self.losses: list[float] = []
-        self.data_seconds = 0.0
         encoder.train()
         self.heads.train()
-        for step in range(start, steps):
-            set_lr(opt, base_lr * lr_factor(budget.schedule, step, steps, self.hp.get("warmup_steps", 0)))
-            t0 = time.perf_counter()
-            images = data.batch(step_indices(ctx.seed, step, budget.batch_size, len(data), cache))
-            self.data_seconds += time.perf_counter() - t0
-            # Augmentation randomness is seeded per step, so a resumed run repeats it exactly.
-            torch.manual_seed(content_seed(ctx.seed, "step", step))
-            x1, x2 = views(images, device)
-            loss = self.loss(encoder, x1, x2)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
-                                 f"(lr {opt.param_groups[0]['lr']:.4g}); lower lr or check the data")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            self.after_step(encoder)
-            self.losses.append(value)
-            done = step + 1
-            ctx.progress(done, steps, "pretrain")
-            due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
-            if due and done < steps:
-                checkpoint.save(path, key, done, {
-                    "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
-                    "optimizer": opt.state_dict(), "extra": self.extra_state()})
-                last_save = time.monotonic()
+        batches = Batches(lambda i: data.batch(step_indices(ctx.seed, i, budget.batch_size, len(data), cache)),
+                          start, steps, prefetch_depth(getattr(data, "kind", "source")))
+        stream = iter(batches)
+        try:
+            for step, images in zip(range(start, steps), stream):
+                set_lr(opt, base_lr * lr_factor(budget.schedule, step, steps, self.hp.get("warmup_steps", 0)))
+                # Augmentation randomness is seeded per step, so a resumed run repeats it exactly.
+                torch.manual_seed(content_seed(ctx.seed, "step", step))
+                x1, x2 = views(images, device)
+                loss = self.loss(encoder, x1, x2)
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
+                                     f"(lr {opt.param_groups[0]['lr']:.4g}); lower lr or check the data")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                self.after_step(encoder)
+                self.losses.append(value)
+                done = step + 1
+                ctx.progress(done, steps, "pretrain")
+                due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
+                if due and done < steps:
+                    checkpoint.save(path, key, done, {
+                        "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
+                        "optimizer": opt.state_dict(), "extra": self.extra_state()})
+                    last_save = time.monotonic()
+        finally:
+            stream.close()  # stops the prefetch thread, also when the cell fails
+        self.data_seconds = batches.wait_seconds  # time the loop waited for images
         if path.exists():
             path.unlink()  # the finished encoder is cached by the harness; the checkpoint is spent
         return encoder
