@@ -118,3 +118,9 @@ def test_bad_parameters_get_one_line_errors(registry):
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match="'source'"):
         FeatureVisualisation("imagenet")
+    with pytest.raises(ConfigError, match="'device'"):
+        comp.build({"device": "tpu"})
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="'device' is 'cuda' but torch sees no CUDA GPU"):
+            FeatureVisualisation(device="cuda")
+        assert FeatureVisualisation(device="auto").device.type == "cpu"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import operator
 from typing import Sequence
 
@@ -33,7 +34,8 @@ class FeatureVisualisation:
 
     def __init__(self, source: str = "random", encoder_weights: str | None = None, fallback: str = "error",
                  steps: int = 32, opt_size: int = 64, lr: float = 0.2, jitter: int = 0,
-                 singles: int = 2048, chunk: int = 16, threads: int = 1):
+                 singles: int = 2048, chunk: int = 16, threads: int = 1,
+                 device: str = "cpu"):
         self.name = f"featvis-{source}"
         if source not in SOURCES:
             raise ValueError(f"featvis: parameter 'source' must be one of {list(SOURCES)}, got {source!r}")
@@ -44,6 +46,11 @@ class FeatureVisualisation:
                 raise ValueError(f"{self.name}: parameter '{pname}' must be an integer >= {low}, got {value!r}")
         if not float(lr) > 0:
             raise ValueError(f"{self.name}: parameter 'lr' must be positive, got {lr!r}")
+        if device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"{self.name}: parameter 'device' must be 'cpu', 'cuda' or 'auto', got {device!r}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"{self.name}: parameter 'device' is 'cuda' but torch sees no CUDA GPU")
+        self.device = torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
         if fallback not in ("error", "random"):
             raise ValueError(f"{self.name}: parameter 'fallback' must be 'error' or 'random', got {fallback!r}")
         if source == "dead-leaves" and not encoder_weights and fallback == "error":
@@ -58,11 +65,14 @@ class FeatureVisualisation:
         self._random_models: dict[int, torch.nn.Module] = {}
 
     def model(self, seed: int) -> torch.nn.Module:
-        """The network of `seed`: the file's weights (any seed), else a random init keyed by seed."""
+        """The network of `seed`: the file's weights (any seed), else a random init keyed by seed
+        (initialised on the CPU, so the weights are the same whatever the device)."""
         if self._file_model is not None:
+            self._file_model = self._file_model.to(self.device)
             return self._file_model
         if seed not in self._random_models:
-            self._random_models = {seed: random_resnet50(int(keyed_rng(_NET_TAG, seed).integers(2**62)))}
+            model = random_resnet50(int(keyed_rng(_NET_TAG, seed).integers(2**62)))
+            self._random_models = {seed: model if self.device.type == "cpu" else copy.deepcopy(model).to(self.device)}
         return self._random_models[seed]
 
     def units(self, index: int, seed: int, width: int = 2048) -> list[int]:
@@ -74,7 +84,8 @@ class FeatureVisualisation:
 
     def pooled(self, model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) floats in [0, 1] -> (N, 2048) global-average-pooled features."""
-        return model.forward_features((images - MEAN) / STD).mean(dim=(2, 3))
+        mean, std = MEAN.to(images.device), STD.to(images.device)
+        return model.forward_features((images - mean) / std).mean(dim=(2, 3))
 
     def optimise(self, indices: Sequence[int], seed: int) -> list[torch.Tensor]:
         """(3, opt_size, opt_size) floats in (0, 1): the optimised images of up to `chunk` indices.
@@ -88,10 +99,10 @@ class FeatureVisualisation:
         images, units, shifts = [], [], []
         for index in indices:
             gen = torch.Generator().manual_seed(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
-            images.append(FFTImage(self.opt_size, gen))
+            images.append(FFTImage(self.opt_size, gen, device=self.device))
             units.append(self.units(index, seed, model.num_features))
             shifts.append(torch.randint(-self.jitter, self.jitter + 1, (self.steps, 2), generator=gen).tolist())
-        padding = torch.full((self.chunk - len(indices), 3, self.opt_size, self.opt_size), 0.5)
+        padding = torch.full((self.chunk - len(indices), 3, self.opt_size, self.opt_size), 0.5, device=self.device)
         opt = torch.optim.Adam([im.params for im in images], lr=self.lr)
         for step in range(self.steps):
             opt.zero_grad(set_to_none=True)
@@ -102,7 +113,7 @@ class FeatureVisualisation:
             loss.backward()
             opt.step()
         with torch.no_grad():
-            return [im.render() for im in images]
+            return [im.render().cpu() for im in images]
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
@@ -128,6 +139,8 @@ def _params(source: str) -> tuple[Param, ...]:
         Param("jitter", 0, "random circular shift in pixels per step (more robust images; needs more steps)", minimum=0),
         Param("singles", 2048, "indices below this maximise one unit (i mod 2048); the rest a pair of units", minimum=0),
         Param("chunk", 16, "images optimised side by side (a fixed network batch, padded; changing it may change bytes)", minimum=1),
+        Param("device", "cpu", "'cpu' (bytes pinned, the default), 'cuda', or 'auto' (a GPU when torch sees one)",
+              choices=("cpu", "cuda", "auto")),
         Param("threads", 1, "torch threads while optimising (0: the caller's setting); use workers to parallelise", minimum=0),
     )
     if source == "random":

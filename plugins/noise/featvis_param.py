@@ -21,13 +21,16 @@ def frequency_scale(size: int, decay_power: float = 1.0) -> torch.Tensor:
 class FFTImage:
     """Parameters (3, H, H//2+1, 2) of one image; `render()` gives RGB in (0, 1)."""
 
-    def __init__(self, size: int, generator: torch.Generator, init_std: float = 0.01):
+    def __init__(self, size: int, generator: torch.Generator, init_std: float = 0.01,
+                 device: torch.device | str = "cpu"):
         self.size = size
-        self.params = (torch.randn((3, size, size // 2 + 1, 2), generator=generator) * init_std).requires_grad_(True)
-        self.scale = frequency_scale(size)[None, :, :]  # ortho irfft: as Lucid (scale * sqrt(HW), 1/HW)
+        start = torch.randn((3, size, size // 2 + 1, 2), generator=generator) * init_std  # drawn on CPU
+        self.params = start.to(device).requires_grad_(True)
+        self.scale = frequency_scale(size)[None, :, :].to(device)  # ortho irfft: as Lucid (scale * sqrt(HW), 1/HW)
+        self.color = COLOR_SQRT.to(device)
 
     def render(self) -> torch.Tensor:
         spectrum = torch.view_as_complex(self.params) * self.scale
         decorrelated = torch.fft.irfft2(spectrum, s=(self.size, self.size), norm="ortho") / 4.0
-        rgb = torch.einsum("cd,dhw->chw", COLOR_SQRT, decorrelated)
+        rgb = torch.einsum("cd,dhw->chw", self.color, decorrelated)
         return torch.sigmoid(rgb)
