@@ -98,14 +98,14 @@ class PlainLoop:
         self.optG.step()
 
 
-def make_ctx(run_dir: Path, registry, images: int, batch: int, source: str, **dcgan) -> CellContext:
+def make_ctx(run_dir: Path, registry, budget_images: int, batch: int, source: str, **dcgan) -> CellContext:
     def ref(kind, name, **params):
         comp = registry.get(kind, name)
         return ComponentRef(kind, name, comp.resolve_params(params), name, comp.version)
 
     cell = Cell(evaluator=ref("evaluator", "fingerprint", source=source), data=ref("generator", "dcgan", source=source, **dcgan),
                 encoder=None, objective=None, seed=0,
-                budget=Budget(name="bench", image_size=64, images=images, batch_size=batch))
+                budget=Budget(name="bench", image_size=64, images=budget_images, batch_size=batch))
     return CellContext(cell, registry, run_dir, device=torch.device("cpu"), log=lambda m: print("  log:", m[:300]))
 
 
@@ -121,12 +121,12 @@ def bench_dcgan(registry, steps: int, batch: int, rounds: int) -> None:
     ours = Trainer(gan, ident, images, ctx)
     torch.manual_seed(0)
     plain = PlainLoop(images, batch)
-    ours.run(stop_after=1)
-    plain.step()  # warm-up
+    ours.train_until(1)  # warm-up; train_until is the loop alone (no grids or checkpoints configured here)
+    plain.step()
     t_ours = t_plain = 0.0
     for _ in range(rounds):  # alternate so both see the same machine load
         t0 = time.perf_counter()
-        ours.run(stop_after=ours.step + steps)
+        ours.train_until(ours.step + steps)
         t_ours += time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(steps):

@@ -197,12 +197,30 @@ class Trainer:
         real_png = self.sample_dir / "real.png"
         if not real_png.exists():
             save_image((self.data[:64].cpu() + 1) / 2, real_png, nrow=8)
+        t0, start_step = time.perf_counter(), self.step
+        last = min(self.steps, stop_after) if stop_after is not None else self.steps
+        self.train_until(last)
+        wall = time.perf_counter() - t0
+        if stop_after is not None and self.step < self.steps:
+            self._checkpoint()
+            return
+        self._recalibrate_bn()
+        self._grid("samples.png")
+        done = self.step - start_step
+        self.info = {"identity": self.ident, "steps": self.steps, "images_seen": self.steps * self.batch,
+                     "train_images": self.n, "wall_s": wall,
+                     "img_per_s": done * self.batch / wall if wall > 0 else None,
+                     "history_columns": ["step", "loss_d", "loss_g", "d_real", "d_fake"], "history": self.history,
+                     "sample_grid": str(self.sample_dir / "samples.png"), "real_grid": str(real_png)}
+        self.ctx.log(f"dcgan: {self.steps} steps on {self.n} images in {wall:.0f}s; samples in {self.sample_dir}")
+        self.ckpt.unlink(missing_ok=True)
+
+    def train_until(self, last: int) -> None:
+        """The training steps themselves, up to step `last` (grids and checkpoints as configured)."""
         policy = self.gan.policy
         bce = torch.nn.BCEWithLogitsLoss()
         ones = torch.ones(self.batch, device=self.device)
         zeros = torch.zeros(self.batch, device=self.device)
-        t0, start_step = time.perf_counter(), self.step
-        last = min(self.steps, stop_after) if stop_after is not None else self.steps
         self.netG.train()
         self.netD.train()
         while self.step < last:
@@ -238,20 +256,6 @@ class Trainer:
                 self._grid(f"samples_step{self.step:06d}.png")
             if self.gan.checkpoint_every and self.step % self.gan.checkpoint_every == 0 and self.step < self.steps:
                 self._checkpoint()
-        wall = time.perf_counter() - t0
-        if stop_after is not None and self.step < self.steps:
-            self._checkpoint()
-            return
-        self._recalibrate_bn()
-        self._grid("samples.png")
-        done = self.step - start_step
-        self.info = {"identity": self.ident, "steps": self.steps, "images_seen": self.steps * self.batch,
-                     "train_images": self.n, "wall_s": wall,
-                     "img_per_s": done * self.batch / wall if wall > 0 else None,
-                     "history_columns": ["step", "loss_d", "loss_g", "d_real", "d_fake"], "history": self.history,
-                     "sample_grid": str(self.sample_dir / "samples.png"), "real_grid": str(real_png)}
-        self.ctx.log(f"dcgan: {self.steps} steps on {self.n} images in {wall:.0f}s; samples in {self.sample_dir}")
-        self.ckpt.unlink(missing_ok=True)
 
     def _recalibrate_bn(self, batches: int = 8, size: int = 128) -> None:
         """Population batch-norm statistics for eval-mode sampling (so image i never depends on its
