@@ -162,7 +162,7 @@ class Pretrainer:
         return encoder
 
 
-def common_params(Param, lr: float, head: str, blur_note: str = "") -> tuple:
+def common_params(Param, lr: float, head: str) -> tuple:
     """Parameters every objective accepts (Param is passed in to keep this module harness-light)."""
     return (
         Param("lr", lr, "base learning rate for batch 256 (scaled linearly with the batch)", minimum=0.0),
