@@ -87,6 +87,22 @@ def test_pyramid_is_a_tight_frame():
     assert wmm.n_scales_for(128) == 3 and wmm.n_scales_for(256) == 4
 
 
+@pytest.mark.parametrize("size", [48, 64])
+def test_batched_rendering_gives_the_same_bytes_as_one_at_a_time(size):
+    for family, kw in (("spectrum", {}), ("spectrum-color-wmm", dict(color=True, use_wmm=True))):
+        gen = StatisticalNoise(family, iterations=3, **kw)
+        one = np.stack([gen.render_float(image_rng(0, i, family), size) for i in range(3)])
+        stack = gen.render_float_batch([image_rng(0, i, family) for i in range(3)], size)
+        assert np.array_equal(one, stack), family
+
+
+def test_match_marginals_takes_one_shape_per_row():
+    x = np.random.default_rng(1).standard_normal((3, 4096)).astype(np.float32)
+    rows = wmm.match_marginals(x, [0.4, 0.6, 0.8])
+    for k, r in enumerate((0.4, 0.6, 0.8)):
+        assert np.array_equal(rows[k], wmm.match_marginals(x[k:k + 1], r)[0])
+
+
 def test_colour_families_are_colourful_and_grey_ones_are_grey():
     grey = StatisticalNoise("spectrum").generate([0, 1], 0, 64).numpy()
     assert (grey[:, 0] == grey[:, 1]).all() and (grey[:, 1] == grey[:, 2]).all()

@@ -57,42 +57,77 @@ def gg_quantiles(r: float) -> np.ndarray:
     return (q / math.sqrt(sps.gamma(3.0 / r) / sps.gamma(1.0 / r))).astype(np.float32)
 
 
-def match_marginals(bands: np.ndarray, r: float, std: np.ndarray | None = None) -> np.ndarray:
+def _quantile_rows(r) -> np.ndarray:
+    """Target quantile tables: (1, Q) for one shape r, else (rows, Q) for one r per row."""
+    rs = np.atleast_1d(np.asarray(r, dtype=np.float64))
+    if rs.size == 1:
+        return gg_quantiles(round(float(rs[0]), 4))[None]
+    return np.stack([gg_quantiles(round(float(x), 4)) for x in rs])
+
+
+def match_marginals(bands: np.ndarray, r, std: np.ndarray | None = None) -> np.ndarray:
     """Histogram-match every row of `bands` (B, N) to the generalised Gaussian of shape r.
 
-    The target scale is `std` per row (default: the row's own std). The empirical CDF of each
-    band is read off a 1024-bin histogram (one np.bincount for all bands), composed with the
-    target quantile function into one table per band, and every coefficient is mapped by a lookup
-    and a linear interpolation: O(N), measured ~1.8x cheaper than exact rank matching with
-    argsort at 128 px.
+    `r` is one shape or one per row; the target scale is `std` per row (default: the row's own
+    std). See match_levels, which this is for one block of rows.
     """
-    nb, n = bands.shape
-    stride = _GRID + 1
-    lo = bands.min(1, keepdims=True)
-    hi = bands.max(1, keepdims=True)
     if std is None:
         std = bands.std(1)
-    pos = (bands - lo) * (np.float32(_GRID - 1e-3) / np.maximum(hi - lo, np.float32(1e-12)))
-    floor = np.floor(pos)
-    pos -= floor  # the fraction within the bin, float32 (int arithmetic would promote to float64)
-    idx = floor.astype(np.int32)
-    idx += (np.arange(nb, dtype=np.int32) * stride)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=nb * stride).reshape(nb, stride)
-    cdf = np.zeros((nb, stride), dtype=np.float64)
+    return match_levels([bands], r, np.asarray(std))[0]
+
+
+def match_levels(levels: list[np.ndarray], r, std: np.ndarray) -> list[np.ndarray]:
+    """Histogram-match every row of every (B_j, N_j) block in `levels` (one block per pyramid level).
+
+    `r` and `std` are one per row of the blocks stacked (or one r for all). The empirical CDF of
+    each row is read off a 1024-bin histogram (np.bincount per block), composed with the target
+    quantile function into one value and one slope table per row (built once for all blocks), and
+    every coefficient is mapped by two np.take lookups and a linear interpolation: O(N), measured
+    ~1.8x cheaper than exact rank matching with argsort at 128 px. The bytes equal those of the
+    earlier version (one block per call, one complex64 gather): the float32 arithmetic is the same.
+    """
+    stride = _GRID + 1
+    counts, frac, index, sizes = [], [], [], []
+    for bands in levels:
+        nb, n = bands.shape
+        lo = bands.min(1, keepdims=True)
+        hi = bands.max(1, keepdims=True)
+        pos = bands - lo
+        pos *= np.float32(_GRID - 1e-3) / np.maximum(hi - lo, np.float32(1e-12))
+        floor = np.floor(pos)
+        pos -= floor  # the fraction within the bin (float32, exact)
+        idx = floor.astype(np.intp)
+        idx += (np.arange(nb, dtype=np.intp) * stride)[:, None]
+        counts.append(np.bincount(idx.ravel(), minlength=nb * stride).reshape(nb, stride))
+        frac.append(pos); index.append(idx); sizes.append(np.full((nb, 1), _QLEVELS / n))
+    counts = np.concatenate(counts) if len(counts) > 1 else counts[0]
+    rows = counts.shape[0]
+    cdf = np.zeros((rows, stride), dtype=np.float64)
     np.cumsum(counts[:, :-1], axis=1, out=cdf[:, 1:])
     # target quantile at each grid edge: the quantile table is uniform in probability, so this is
     # an index lerp (np.interp's binary search measured slower)
-    q = gg_quantiles(round(float(r), 4))
-    t = np.clip(cdf * (_QLEVELS / n) - 0.5, 0.0, _QLEVELS - 1.000001)
+    q = _quantile_rows(r)
+    if q.shape[0] not in (1, rows):
+        raise ValueError(f"match_marginals: {q.shape[0]} shapes r for {rows} rows")
+    t = np.clip(cdf * np.concatenate(sizes) - 0.5, 0.0, _QLEVELS - 1.000001)
     ti = t.astype(np.int64)
     tf = t - ti
-    table = ((q[ti] * (1 - tf) + q[ti + 1] * tf) * np.reshape(std, (nb, 1))).astype(np.float32)
-    # value and slope interleaved as one complex64 entry: a single gather per coefficient
-    packed = np.zeros((nb, stride), dtype=np.complex64)
-    packed.real = table
-    packed.imag[:, :-1] = table[:, 1:] - table[:, :-1]
-    got = packed.ravel()[idx]
-    return got.real + pos * got.imag
+    if q.shape[0] == 1:
+        qa, qb = q[0][ti], q[0][ti + 1]
+    else:
+        qa, qb = np.take_along_axis(q, ti, 1), np.take_along_axis(q, ti + 1, 1)
+    table = ((qa * (1 - tf) + qb * tf) * np.reshape(std, (rows, 1))).astype(np.float32)
+    slope = np.zeros((rows, stride), dtype=np.float32)
+    np.subtract(table[:, 1:], table[:, :-1], out=slope[:, :-1])
+    out, first = [], 0
+    for pos, idx in zip(frac, index):
+        nb = pos.shape[0]
+        val = table[first:first + nb].ravel().take(idx)
+        pos *= slope[first:first + nb].ravel().take(idx)
+        pos += val
+        out.append(pos)
+        first += nb
+    return out
 
 
 @lru_cache(maxsize=32)
@@ -121,6 +156,12 @@ def level_filters(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return oriented.astype(np.float32), low.astype(np.float32), top.astype(np.float32)
 
 
+@lru_cache(maxsize=32)
+def _cropped_lowpass(size: int) -> np.ndarray:
+    """level_filters(size)'s lowpass on the half-size grid (it is zero outside it)."""
+    return _crop(level_filters(size)[1])
+
+
 def _crop(spec: np.ndarray) -> np.ndarray:
     """rfft2 spectrum of an n x n image -> that of n/2 x n/2 (content above pi/2 must be zero)."""
     n = spec.shape[-2]
@@ -128,62 +169,84 @@ def _crop(spec: np.ndarray) -> np.ndarray:
     return np.concatenate([spec[..., :q, : q + 1], spec[..., n - q:, : q + 1]], axis=-2)
 
 
-def _uncrop(spec: np.ndarray, n: int) -> np.ndarray:
-    """Inverse of _crop: zero-pad a half-size spectrum back to the n x n rfft layout."""
+def _add_uncropped(out: np.ndarray, spec: np.ndarray) -> None:
+    """out += spec zero-padded from the n/2 x n/2 to the n x n rfft layout (only where non-zero)."""
+    n = out.shape[-2]
     q = n // 4
-    out = np.zeros(spec.shape[:-2] + (n, n // 2 + 1), dtype=spec.dtype)
-    out[..., :q, : q + 1] = spec[..., :q, :]
-    out[..., n - q:, : q + 1] = spec[..., q:, :]
-    return out
+    out[..., :q, : q + 1] += spec[..., :q, :]
+    out[..., n - q:, : q + 1] += spec[..., q:, :]
 
 
-def wmm(fields: np.ndarray, r: float, iterations: int = 10, n_scales: int | None = None) -> np.ndarray:
+def _rows(r, c: int, per_field: int):
+    """r as given when it is one shape, else each field's r repeated for its `per_field` subbands."""
+    rs = np.atleast_1d(np.asarray(r, dtype=np.float64))
+    if rs.size == 1:
+        return float(rs[0])
+    if rs.size != c:
+        raise ValueError(f"wmm: {rs.size} shapes r for {c} fields")
+    return np.repeat(rs, per_field)
+
+
+def wmm(fields: np.ndarray, r, iterations: int = 10, n_scales: int | None = None) -> np.ndarray:
     """Impose generalised-Gaussian subband marginals on (C, H, W) fields by alternating projections.
+
+    `r` is one marginal shape for all fields or one per field (fields are independent: the
+    textures of a dead-leaves image run as one call).
 
     Each iteration: analyse with the steerable pyramid (4 orientations x n_scales), histogram-match
     every oriented subband to exp(-|x/s|^r) with s set by the band's std in the 1/f^alpha input
     (so the band energies of the spectrum are kept), synthesise. The highpass and lowpass
     residuals are kept. Sizes divisible by 2^(n_scales+1) use the decimated pyramid (each scale
     at half the size of the one above: ~2.3x fewer coefficients than the undecimated one, which
-    other sizes use).
+    other sizes use). Lowpassing is done after the crop to half size (the filter is zero outside
+    it) and the lowpass part is added back only where it is non-zero: the same products, ~4x less
+    work on those spectra.
     """
     c, h, w = fields.shape
     n_scales = n_scales_for(h) if n_scales is None else n_scales
     if h != w or h % (2 ** (n_scales + 1)):
         return _wmm_undecimated(fields, r, iterations, n_scales)
+    rows = _rows(r, c, N_ORIENT)
+    if not isinstance(rows, float):
+        rows = np.tile(rows, n_scales)  # rows of all levels, stacked level by level
     spec = sfft.rfft2(fields)
     _, _, top = level_filters(h)
     high = spec * (1.0 - top**2)  # the highpass residual, analysed and synthesised at once
     low = spec * top
-    scales: list[np.ndarray | None] = [None] * n_scales  # each band's s: its std before iterating
+    scales = None  # each band's s: its std before iterating, all levels stacked
     for _ in range(iterations):
-        # analysis: per level the oriented bands (histogram-matched at once), then lowpass and crop
-        matched = []
+        # analysis: per level the oriented bands, then lowpass and crop; all matched at once
+        bands = []
         cur = low
         for j in range(n_scales):
             n = h >> j
-            orient, lp, _ = level_filters(n)
-            bands = sfft.irfft2(cur[:, None] * orient[None], s=(n, n)).reshape(c * 4, n * n)
-            if scales[j] is None:
-                scales[j] = bands.std(1)
-            matched.append(match_marginals(bands, r, scales[j]).reshape(c, 4, n, n))
-            cur = _crop(cur * lp)
+            orient = level_filters(n)[0]
+            bands.append(sfft.irfft2(cur[:, None] * orient, s=(n, n)).reshape(c * N_ORIENT, n * n))
+            cur = _crop(cur) * _cropped_lowpass(n)
+        if scales is None:
+            scales = np.concatenate([b.std(1) for b in bands])
+        matched = match_levels(bands, rows, scales)
         # synthesis from the coarsest level up
         for j in reversed(range(n_scales)):
             n = h >> j
-            orient, lp, _ = level_filters(n)
-            cur = (sfft.rfft2(matched[j]) * orient[None]).sum(1) + _uncrop(cur, n) * lp
+            orient = level_filters(n)[0]
+            sub = sfft.rfft2(matched[j].reshape(c, N_ORIENT, n, n))
+            sub *= orient
+            nxt = sub.sum(1)
+            _add_uncropped(nxt, cur * _cropped_lowpass(n))
+            cur = nxt
         low = cur
     return sfft.irfft2(high + low * top, s=(h, w))
 
 
-def _wmm_undecimated(fields: np.ndarray, r: float, iterations: int, n_scales: int) -> np.ndarray:
+def _wmm_undecimated(fields: np.ndarray, r, iterations: int, n_scales: int) -> np.ndarray:
     c, h, w = fields.shape
     bank, low = filters(h, n_scales)
+    rows = _rows(r, c, N_ORIENT * n_scales)
     spec = sfft.rfft2(fields)
     for _ in range(iterations):
         bands = sfft.irfft2(spec[:, None] * bank[None, 1:], s=(h, w))  # (C, 4*scales, H, W)
         flat = bands.reshape(-1, h * w)
-        bands = match_marginals(flat, r).reshape(bands.shape)
+        bands = match_marginals(flat, rows).reshape(bands.shape)
         spec = (sfft.rfft2(bands) * bank[None, 1:]).sum(1) + spec * (bank[0] ** 2 + low**2)[None]
     return sfft.irfft2(spec, s=(h, w))
