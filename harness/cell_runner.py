@@ -53,8 +53,10 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
     except Exception as exc:  # record and go on: one broken cell must not stop the matrix
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
 
-    return make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
-                       str(ctx.device), evaluator_comp)
+    result = make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
+                         str(ctx.device), evaluator_comp)
+    result["artifacts"] = dict(ctx.artifacts)
+    return result
 
 
 def make_result(cell: Cell, registry: Any, metrics: dict[str, float | None], error: dict | None, started: str,
@@ -75,6 +77,7 @@ def make_result(cell: Cell, registry: Any, metrics: dict[str, float | None], err
         "role": cell.role,
         "metrics": metrics,
         "metric_info": dict(evaluator_comp.metadata.get("metrics", {})) if evaluator_comp else {},
+        "table": str(evaluator_comp.metadata.get("table", "main")) if evaluator_comp else "main",
         "reference": data_comp.reference_numbers() if data_comp is not None else {},
         "seed": cell.seed,
         "versions": environment.versions(registry.plugins),

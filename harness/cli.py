@@ -63,9 +63,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = run_matrix(matrix, registry, run_dir, force=args.force, executor=executor, executor_options=options)
     keys = {c.key for c in matrix.cells}
     loaded = load_results([run_dir])
-    board = leaderboard.build([r for r in loaded.results if r["key"] in keys])
-    console = Console()
-    render.to_terminal(board, console, title=f"seebench {matrix.name} — {run_dir}")
+    mine = [r for r in loaded.results if r["key"] in keys]
+    boards = [(name, leaderboard.attach_artifacts(b, mine, loaded.artifact_paths))
+              for name, b in leaderboard.build_all(mine)]
+    render.boards_to_terminal(boards, Console(), title=f"seebench {matrix.name} — {run_dir}")
     ran = f"{summary.ran} ran, {summary.skipped} already finished"
     if summary.failed:
         print(f"seebench: {len(summary.failed)} of {summary.total} cell(s) failed ({ran}); their errors are in "
@@ -158,13 +159,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     loaded = load_results(dirs)
     for problem in loaded.problems:
         print(f"seebench: skipped {problem}", file=sys.stderr)
-    board = leaderboard.build(loaded.results, metric=args.metric)
+    boards = [(name, leaderboard.attach_artifacts(b, loaded.results, loaded.artifact_paths))
+              for name, b in leaderboard.build_all(loaded.results, metric=args.metric)]
     if args.format == "terminal":
-        render.to_terminal(board, Console())
+        render.boards_to_terminal(boards, Console())
     else:
-        text = {"markdown": render.to_markdown, "csv": render.to_csv, "json": render.to_json}[args.format](board)
-        sys.stdout.write(text)
+        sys.stdout.write(render.boards_to_text(boards, args.format))
     if args.chart:
+        board = boards[0][1]
         if board.table.empty:
             print("seebench: no finished results, no chart written", file=sys.stderr)
             return 2

@@ -93,6 +93,15 @@ class CellContext:
         self._log = log
         self._memo = memo if memo is not None else {}
         self.timings: dict[str, float] = {}  # seconds per phase, recorded in the result
+        self.artifacts: dict[str, str] = {}  # name -> file (e.g. a sample grid), recorded in the result
+
+    def add_artifact(self, name: str, path: Path | str) -> None:
+        """Record a file worth showing beside the numbers (relative to the run directory when inside it)."""
+        path = Path(path).resolve()
+        try:
+            self.artifacts[name] = str(path.relative_to(self.run_dir.resolve()))
+        except ValueError:
+            self.artifacts[name] = str(path)
 
     def add_time(self, phase: str, seconds: float) -> None:
         self.timings[phase] = self.timings.get(phase, 0.0) + seconds
@@ -159,7 +168,10 @@ class CellContext:
             if ref.kind == GENERATOR and hasattr(obj, "fit"):
                 obj.fit(self)
             self._memo[memo_key] = obj
-        return self._memo[memo_key]
+        obj = self._memo[memo_key]
+        for name, path in dict(getattr(obj, "artifacts", {}) or {}).items():  # e.g. a fitted GAN's sample grid
+            self.add_artifact(name, path)
+        return obj
 
     def generator(self) -> Any:
         if self.cell.data is None or self.cell.data.kind != GENERATOR:

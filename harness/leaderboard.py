@@ -29,17 +29,33 @@ def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     records = []
     for r in dedupe([r for r in results if r["status"] == "ok"]):
         cell = r["cell"]
-        base = {"row": r["row"], "role": r["role"], "encoder": _label(cell["encoder"]),
+        base = {"table": r.get("table", "main"), "row": r["row"], "role": r["role"], "encoder": _label(cell["encoder"]),
                 "objective": _label(cell["objective"]), "budget": cell["budget"].get("name", "default"),
                 "seed": r["seed"], "wall_time_s": r["wall_time_s"]}
+        declared = r.get("metric_info") or {}
         for metric, value in r["metrics"].items():
-            info = r.get("metric_info", {}).get(metric, {})
+            if declared and metric not in declared:  # undeclared extras stay in the JSON, off the table
+                continue
+            info = declared.get(metric, {})
             records.append({**base, "column": f"{_label(cell['evaluator'])} {metric}", "value": value,
                             "higher_is_better": info.get("higher_is_better", True)})
         for ref_name, value in r.get("reference", {}).items():
             records.append({**base, "column": f"paper {ref_name}", "value": value, "higher_is_better": True,
                             "reference": True})
-    return pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(records)
+    return _fill_unused_axes(df) if not df.empty else df
+
+
+def _fill_unused_axes(df: pd.DataFrame) -> pd.DataFrame:
+    """A cell that does not use the encoder (or objective) joins the row of its data that does, when
+    that row has a single encoder (objective): a fingerprint metric sits beside the same GAN's KID."""
+    for axis in ("encoder", "objective"):
+        known = df[df[axis] != "-"].groupby(["table", "row", "budget"])[axis].unique()
+        for (table, row, budget), values in known.items():
+            if len(values) == 1:
+                mask = (df["table"] == table) & (df["row"] == row) & (df["budget"] == budget) & (df[axis] == "-")
+                df.loc[mask, axis] = values[0]
+    return df
 
 
 @dataclass
@@ -53,6 +69,7 @@ class Leaderboard:
     varying: list[str]  # which of encoder/objective/budget differ between rows (shown as columns)
     failed: int = 0
     problems: list[str] = field(default_factory=list)
+    artifacts: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # row key -> {name: path}
 
     @property
     def primary(self) -> str | None:
@@ -80,6 +97,45 @@ class Leaderboard:
         flat = flat.reset_index()
         flat.insert(1, "role", [self.roles[r] for r in self.table.index])
         return flat
+
+
+def tables(results: list[dict[str, Any]]) -> list[str]:
+    """Names of the tables the results fill ('main' first, then e.g. 'camera')."""
+    names = {r.get("table", "main") for r in results if r["status"] == "ok"}
+    return sorted(names, key=lambda n: (n != "main", n))
+
+
+def attach_artifacts(board: Leaderboard, results: list[dict[str, Any]], paths: Any) -> Leaderboard:
+    """Give each row the artifacts (e.g. sample grid and real photos) of its newest result that has any;
+    `paths(result)` maps a result to {name: existing path}."""
+    df_rows = {}
+    for r in sorted(dedupe([r for r in results if r["status"] == "ok"]), key=lambda r: r["finished"]):
+        found = paths(r)
+        if found:
+            df_rows[r["row"]] = found
+    for key in board.rows():
+        if key[0] in df_rows:
+            board.artifacts[key] = df_rows[key[0]]
+    return board
+
+
+def build_all(results: list[dict[str, Any]], problems: list[str] | None = None,
+              metric: str | None = None) -> list[tuple[str, Leaderboard]]:
+    """One leaderboard per table; --metric applies to the tables that have it."""
+    out = []
+    for name in tables(results) or ["main"]:
+        subset = [r for r in results if r.get("table", "main") == name]
+        try:
+            board = build(subset, problems if not out else [], metric)
+        except Exception:
+            if metric is None:
+                raise
+            board = build(subset, problems if not out else [])
+        out.append((name, board))
+    if metric is not None and not any(b.primary and (b.primary == metric or b.primary.endswith(f" {metric}"))
+                                      for _, b in out):
+        build(results, None, metric)  # raises the error naming the columns
+    return out
 
 
 def build(results: list[dict[str, Any]], problems: list[str] | None = None, metric: str | None = None) -> Leaderboard:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def publish(run_dir: Path, target: Path, replace: bool = False) -> PublishReport
     report.skipped.extend(loaded.problems)
     results_dir = Path(target) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
+    copy_artifacts(run_dir, Path(target), [r for r in loaded.results if r["status"] == "ok"], loaded.origins)
     for result in loaded.results:
         if result["status"] != "ok":
             report.skipped.append(f"{result['key']}: status failed, not published")
@@ -53,14 +55,51 @@ def publish(run_dir: Path, target: Path, replace: bool = False) -> PublishReport
     return report
 
 
+def copy_artifacts(run_dir: Path, target: Path, results: list[dict], origins: dict) -> None:
+    """Artifacts (sample grids, real photos) go to leaderboard/artifacts/<key>-<name><ext>, and the
+    published result points there."""
+    from .store import LoadedResults
+
+    loaded = LoadedResults(results, [], origins)
+    folder = Path(target) / "artifacts"
+    for result in results:
+        found = loaded.artifact_paths(result)
+        if not found:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in found.items():
+            dest = folder / f"{result['key']}-{name}{path.suffix}"
+            if not dest.exists():
+                tmp = dest.with_name(f".{dest.name}.tmp")
+                shutil.copyfile(path, tmp)
+                tmp.replace(dest)
+            result["artifacts"][name] = str(Path("artifacts") / dest.name)
+
+
 def regenerate(target: Path) -> None:
     """Rebuild README.md, chart.png and leaderboard.csv from every published result."""
-    loaded = load_results([Path(target) / "results"]) if result_files(Path(target) / "results") else None
+    target = Path(target)
+    loaded = load_results([target / "results"]) if result_files(target / "results") else None
     results = loaded.results if loaded else []
-    board = leaderboard.build(results, loaded.problems if loaded else [])
-    body = render.to_markdown(board)
-    notes = "".join(f"\n- {p}" for p in board.problems)
-    atomic_write_text(Path(target) / "README.md", README_HEAD + body + (f"\nProblems:{notes}\n" if notes else ""))
-    atomic_write_text(Path(target) / "leaderboard.csv", render.to_csv(board) if not board.table.empty else "")
-    if not board.table.empty:
-        chart.render_chart(board, Path(target) / "chart.png")
+    boards = leaderboard.build_all(results, loaded.problems if loaded else [])
+
+    def published(result):  # artifact paths in published results are relative to the leaderboard folder
+        return {n: target / p for n, p in (result.get("artifacts") or {}).items() if (target / p).exists()}
+
+    parts = [README_HEAD]
+    for name, board in boards:
+        leaderboard.attach_artifacts(board, results, published)
+        if name != "main":
+            parts.append(f"\n## {name} table\n\n")
+        parts.append(render.to_markdown(board))
+        for key, files in board.artifacts.items():
+            images = " ".join(f"![{key[0]} {n}]({Path(p).relative_to(target)})" for n, p in sorted(files.items()))
+            parts.append(f"\n**{key[0]}** ({', '.join(sorted(files))}): {images}\n")
+        notes = "".join(f"\n- {p}" for p in board.problems)
+        if notes:
+            parts.append(f"\nProblems:{notes}\n")
+    atomic_write_text(target / "README.md", "".join(parts))
+    atomic_write_text(target / "leaderboard.csv", render.boards_to_text(boards, "csv"))
+    main = boards[0][1]
+    if not main.table.empty and main.primary:
+        chart.render_chart(main, target / "chart.png")

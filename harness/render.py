@@ -49,9 +49,10 @@ def _group_values(board: Leaderboard, key: tuple) -> list[str]:
 
 
 def _seeds(board: Leaderboard, key: tuple) -> int:
-    if not board.primary:
-        return 0
-    return int(board.table.loc[key, (board.primary, "n")])
+    """Seeds behind a row: the most any of its metric columns has (columns may come from other cells)."""
+    counts = [board.table.loc[key, (c, "n")] for c in board.metric_columns]
+    counts = [int(n) for n in counts if not (isinstance(n, float) and math.isnan(n))]
+    return max(counts, default=0)
 
 
 def to_terminal(board: Leaderboard, console: Console | None = None, title: str = "seebench leaderboard") -> None:
@@ -70,6 +71,7 @@ def to_terminal(board: Leaderboard, console: Console | None = None, title: str =
         table.add_column(col, justify="right", style="dim")
     table.add_column("seeds", justify="right")
     top = float(board.table[(board.primary, "mean")].max()) if board.primary else 0.0
+    top = 0.0 if math.isnan(top) else top
     for key in board.rows():
         style = ROLE_STYLE.get(board.roles[key], "")
         values = _group_values(board, key)
@@ -79,6 +81,9 @@ def to_terminal(board: Leaderboard, console: Console | None = None, title: str =
                       f"[{style}]{bar}[/]" if style else bar,
                       *[_cells(board, key, c) for c in board.reference_columns], str(_seeds(board, key)))
     console.print(table)
+    for key in board.rows():
+        for name, path in board.artifacts.get(key, {}).items():
+            console.print(f"  {key[0]} {name}: {path}", highlight=False)
     for metric, ref, rho, n in board.correlations():
         console.print(f"Spearman ρ({metric}, {ref}) = {rho:+.2f} over {n} rows", highlight=False)
     notes = []
@@ -111,3 +116,30 @@ def to_csv(board: Leaderboard) -> str:
 
 def to_json(board: Leaderboard) -> str:
     return board.wide().to_json(orient="records", indent=1) + "\n"
+
+
+def boards_to_text(boards: list[tuple[str, Leaderboard]], fmt: str) -> str:
+    """Several tables in one output: markdown sections, CSV/JSON with a `table` column."""
+    if fmt == "markdown":
+        if len(boards) == 1:
+            return to_markdown(boards[0][1])
+        return "\n".join(f"## {name} table\n\n{to_markdown(board)}" for name, board in boards)
+    import pandas as pd
+
+    frames = []
+    for name, board in boards:
+        if not board.table.empty:
+            wide = board.wide()
+            wide.insert(0, "table", name)
+            frames.append(wide)
+    merged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if fmt == "csv":
+        return merged.to_csv(index=False)
+    return merged.to_json(orient="records", indent=1) + "\n"
+
+
+def boards_to_terminal(boards: list[tuple[str, Leaderboard]], console: Console | None = None, title: str = "") -> None:
+    console = console or Console()
+    for name, board in boards:
+        label = title or "seebench leaderboard"
+        to_terminal(board, console, title=label if name == "main" else f"{label} — {name} table")

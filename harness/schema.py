@@ -42,6 +42,8 @@ RESULT_SCHEMA: dict[str, Any] = {
         "role": {"type": "string"},
         "metrics": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
         "metric_info": {"type": "object"},
+        "table": {"type": "string"},
+        "artifacts": {"type": "object", "additionalProperties": {"type": "string"}},
         "reference": {"type": "object", "additionalProperties": {"type": "number"}},
         "seed": {"type": "integer"},
         "versions": {"type": "object", "additionalProperties": {"type": "string"}},

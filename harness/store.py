@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -54,6 +54,17 @@ def read_result(path: Path) -> dict[str, Any]:
 class LoadedResults:
     results: list[dict[str, Any]]
     problems: list[str]
+    origins: dict[str, Path] = field(default_factory=dict)  # key -> run directory it was read from
+
+    def artifact_paths(self, result: dict[str, Any]) -> dict[str, Path]:
+        """A result's artifacts as paths that exist (relative ones resolved against its run directory)."""
+        base = self.origins.get(result["key"], Path("."))
+        out = {}
+        for name, value in (result.get("artifacts") or {}).items():
+            path = Path(value) if Path(value).is_absolute() else base / value
+            if path.exists():
+                out[name] = path
+        return out
 
 
 def result_files(folder: Path) -> list[Path]:
@@ -65,7 +76,7 @@ def result_files(folder: Path) -> list[Path]:
 
 def load_results(folders: Iterable[Path]) -> LoadedResults:
     """Every valid result under `folders`; bad files are reported by path and skipped."""
-    results, problems = [], []
+    results, problems, origins = [], [], {}
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
@@ -73,10 +84,13 @@ def load_results(folders: Iterable[Path]) -> LoadedResults:
             continue
         for path in result_files(folder):
             try:
-                results.append(read_result(path))
+                result = read_result(path)
             except ResultFileError as exc:
                 problems.append(str(exc))
-    return LoadedResults(results, problems)
+                continue
+            results.append(result)
+            origins[result["key"]] = folder
+    return LoadedResults(results, problems, origins)
 
 
 class ResultStore:

@@ -164,6 +164,6 @@ def seebench_register_evaluators():
                 Param("threshold", 60.0, "PCE above which a match is declared (60 is the usual camera-ID threshold)", minimum=0.0),
             ),
             uses=("data",),
-            metadata={"metrics": metrics},
+            metadata={"table": "camera", "metrics": metrics},
         )
     ]

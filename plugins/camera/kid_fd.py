@@ -87,7 +87,7 @@ def seebench_register_evaluators():
                 Param("subset_size", 1000, "subset size (shrunk to the smaller set)", minimum=2),
             ),
             uses=("data", "encoder"),
-            metadata={"metrics": {"kid": {"higher_is_better": False, "unit": ""},
+            metadata={"table": "camera", "metrics": {"kid": {"higher_is_better": False, "unit": ""},
                                   "kid_std": {"higher_is_better": False, "unit": ""}}},
         ),
         Component(
@@ -95,6 +95,6 @@ def seebench_register_evaluators():
             description="Frechet distance (FID maths) of samples vs held-out photos in the cell encoder's features",
             params=COMMON_PARAMS,
             uses=("data", "encoder"),
-            metadata={"metrics": {"fd": {"higher_is_better": False, "unit": ""}}},
+            metadata={"table": "camera", "metrics": {"fd": {"higher_is_better": False, "unit": ""}}},
         ),
     ]

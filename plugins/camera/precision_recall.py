@@ -51,7 +51,7 @@ def seebench_register_evaluators():
             description="improved precision/recall of samples vs held-out photos (k-NN manifolds, k=3) in encoder features",
             params=COMMON_PARAMS + (Param("k", 3, "neighbours defining each manifold ball", minimum=1),),
             uses=("data", "encoder"),
-            metadata={"metrics": {"precision": {"higher_is_better": True, "unit": ""},
+            metadata={"table": "camera", "metrics": {"precision": {"higher_is_better": True, "unit": ""},
                                   "recall": {"higher_is_better": True, "unit": ""}}},
         )
     ]

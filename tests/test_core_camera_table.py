@@ -1,0 +1,67 @@
+"""The camera track through the real CLI: a camera table, KID beside the fingerprint, sample grids published."""
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import seebench
+
+MATRIX = """
+[matrix]
+name = "camera-mini"
+data = ["dcgan"]
+encoders = ["resnet18"]
+objectives = ["none"]
+evaluators = ["kid", "fingerprint"]
+budgets = [{ name = "mini", image_size = 32, images = 64, batch_size = 16 }]
+
+[params.dcgan]
+source = "camera-sim:count=24"
+mode = "crops"
+resolution = 32
+ngf = 16
+ndf = 16
+checkpoint_every = 0
+
+[params.kid]
+source = "camera-sim:count=24"
+subsets = 10
+
+[params.fingerprint]
+source = "camera-sim:count=24"
+samples = 16
+"""
+
+
+def test_camera_cells_share_one_row_of_the_camera_table_and_publish_their_samples(tmp_path):
+    matrix = tmp_path / "camera.toml"
+    matrix.write_text(MATRIX)
+    out = tmp_path / "run"
+    proc = seebench("run", str(matrix), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    assert {r["table"] for r in results} == {"camera"} and len(results) == 2
+    by_eval = {r["cell"]["evaluator"]["name"]: r for r in results}
+    assert by_eval["fingerprint"]["cell"]["encoder"] is None  # the fingerprint ignores the encoder
+    for r in results:  # the fitted GAN's grids travel with every result that used it
+        assert set(r["artifacts"]) == {"samples", "real"}
+        assert (out / r["artifacts"]["samples"]).is_file()
+    assert "camera table" in proc.stdout and "dcgan samples:" in proc.stdout
+
+    md = seebench("leaderboard", str(out), "--format", "markdown")
+    assert md.returncode == 0, md.stderr
+    rows = [line for line in md.stdout.splitlines() if line.startswith("| dcgan")]
+    assert len(rows) == 1  # KID and fingerprint columns on one row
+    assert "kid kid" in md.stdout and "fingerprint carries_fingerprint" in md.stdout
+    assert "n_real" not in md.stdout  # undeclared extras stay in the JSON only
+
+    board = tmp_path / "leaderboard"
+    pub = seebench("publish", str(out), "--to", str(board))
+    assert pub.returncode == 0, pub.stderr
+    readme = (board / "README.md").read_text()
+    assert "## camera table" in readme and "![dcgan samples](artifacts/" in readme
+    copied = sorted((board / "artifacts").glob("*.png"))
+    assert len(copied) == 4 and Image.open(copied[0]).size[0] > 32
+    published = json.loads(next((board / "results").glob("*.json")).read_text())
+    assert published["artifacts"]["samples"].startswith("artifacts/")
