@@ -15,7 +15,7 @@ from .components import OBJECTIVE
 from .store import load_results
 
 DEFAULT_PASSES = 6.0  # two augmented views, forward + backward (~2x forward) each
-DEFAULT_EVAL_IMAGES = 12000
+DEFAULT_EVAL_IMAGES = 2000  # evaluators that do not say (train_size + test_size)
 
 
 @dataclass
