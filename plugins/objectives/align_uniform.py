@@ -46,6 +46,6 @@ def seebench_register_objectives():
                 Param("uniform_weight", 1.0, "weight of the uniformity term", minimum=0.0),
             ) + common_params(Param, lr=0.12, head="linear"),
             tags=("contrastive", "paper-small"),
-            metadata={"reference": "Wang & Isola, ICML 2020"},
+            metadata={"citation": "Wang & Isola, ICML 2020"},
         )
     ]

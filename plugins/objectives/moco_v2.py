@@ -94,6 +94,6 @@ def seebench_register_objectives():
                 Param("bn_splits", 4, "sub-batches of the shuffled key pass (shuffle-BN on one device)", minimum=1),
             ) + common_params(Param, lr=0.03, head="mlp"),
             tags=("contrastive", "paper-large"),
-            metadata={"reference": "Chen et al., arXiv:2003.04297"},
+            metadata={"citation": "Chen et al., arXiv:2003.04297"},
         )
     ]

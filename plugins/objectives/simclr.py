@@ -42,6 +42,6 @@ def seebench_register_objectives():
             params=(Param("temperature", 0.5, "softmax temperature", minimum=1e-4),)
             + common_params(Param, lr=0.3, head="mlp"),
             tags=("contrastive",),
-            metadata={"reference": "Chen et al., ICML 2020"},
+            metadata={"citation": "Chen et al., ICML 2020"},
         )
     ]
