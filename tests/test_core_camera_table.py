@@ -65,3 +65,29 @@ def test_camera_cells_share_one_row_of_the_camera_table_and_publish_their_sample
     assert len(copied) == 4 and Image.open(copied[0]).size[0] > 32
     published = json.loads(next((board / "results").glob("*.json")).read_text())
     assert published["artifacts"]["samples"].startswith("artifacts/")
+
+
+def test_camera_preset_runs_on_a_folder_of_the_users_jpegs(tmp_path):
+    """`seebench run camera --set source=photos:path=DIR,...` on real JPEG files with EXIF."""
+    from seebench_plugins.camera.camera_sim import CameraSim
+
+    photos = tmp_path / "ipod"
+    CameraSim(device=3).write_folder(photos, 30)  # JPEGs with EXIF model "iPod touch 4"
+    (photos / "notes.txt").write_text("not a photo")
+    out = tmp_path / "run"
+    proc = seebench(
+        "run", "camera", "--out", str(out),
+        "--set", f"source=photos:path={photos},camera=iPod touch 4",
+        "--set", 'matrix.budgets=[{name="mini", image_size=64, images=32, batch_size=16}]',
+        "--set", "matrix.evaluators=['kid', 'fingerprint']",
+        "--set", "params.dcgan.ngf=8", "--set", "params.dcgan.ndf=8", "--set", "params.dcgan.checkpoint_every=0",
+        "--set", "params.kid.subsets=5", "--set", "params.fingerprint.samples=16")
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    assert len(results) == 4 and all(r["status"] == "ok" for r in results)
+    rows = {r["row"] for r in results}
+    assert rows == {"dcgan", "dcgan+diffaugment"}
+    fit_source = results[0]["cell"]["data"]["params"]["source"]
+    assert fit_source == f"photos:path={photos},camera=iPod touch 4"
+    fingerprint = [r for r in results if r["cell"]["evaluator"]["name"] == "fingerprint"]
+    assert all(r["metrics"]["controls_ok"] == 1.0 for r in fingerprint)  # held-out photos match their own K
