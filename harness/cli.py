@@ -28,6 +28,11 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _console() -> Console:
+    """The terminal's width on a terminal; wide enough for the leaderboard when piped or logged."""
+    return Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 0) or 160))
+
+
 def _registry(args: argparse.Namespace):
     from .plugin_manager import load_registry
 
@@ -66,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mine = [r for r in loaded.results if r["key"] in keys]
     boards = [(name, leaderboard.attach_artifacts(b, mine, loaded.artifact_paths))
               for name, b in leaderboard.build_all(mine)]
-    render.boards_to_terminal(boards, Console(), title=f"seebench {matrix.name} — {run_dir}")
+    render.boards_to_terminal(boards, _console(), title=f"seebench {matrix.name} — {run_dir}")
     ran = f"{summary.ran} ran, {summary.skipped} already finished"
     if summary.failed:
         print(f"seebench: {len(summary.failed)} of {summary.total} cell(s) failed ({ran}); their errors are in "
@@ -122,7 +127,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     table = Table(title="plugins (entry-point group 'seebench')", title_justify="left")
     for col in ("plugin", "version", "origin", "status", "components"):
         table.add_column(col)
@@ -162,7 +167,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     boards = [(name, leaderboard.attach_artifacts(b, loaded.results, loaded.artifact_paths))
               for name, b in leaderboard.build_all(loaded.results, metric=args.metric)]
     if args.format == "terminal":
-        render.boards_to_terminal(boards, Console())
+        render.boards_to_terminal(boards, _console())
     else:
         sys.stdout.write(render.boards_to_text(boards, args.format))
     if args.chart:
