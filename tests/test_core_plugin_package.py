@@ -2,6 +2,7 @@
 
 import json
 import os
+import site
 import subprocess
 import sys
 import textwrap
@@ -96,9 +97,15 @@ def pip_install(python: Path, *folders: Path) -> None:
 def venv(tmp_path_factory):
     root = tmp_path_factory.mktemp("plugin-dists")
     env_dir = root / "venv"
-    # --system-site-packages: the venv sees the installed seebench, torch and setuptools (no downloads)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
     python = env_dir / "bin" / "python"
+    # The new venv sees this interpreter's packages (seebench, torch, setuptools: nothing downloaded), whether
+    # this one is a system Python or itself a venv; addsitedir also runs their .pth files (editable installs).
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    parents = [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]
+    Path(purelib, "seebench-parent.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in parents))
     good = make_dist(root, "seebench-checkers", "seebench_checkers", "checkers", PLUGIN)
     broken = make_dist(root, "seebench-broken", "seebench_broken", "broken", "import no_such_module_anywhere\n",
                        version="0.0.1")
