@@ -1,0 +1,21 @@
+"""The published leaderboard in the repository: every result valid, README and CSV current."""
+
+import shutil
+from pathlib import Path
+
+from harness.publish import regenerate
+from harness.store import load_results
+
+BOARD = Path(__file__).resolve().parent.parent / "leaderboard"
+
+
+def test_published_results_are_valid_and_the_rendered_files_are_current(tmp_path):
+    loaded = load_results([BOARD / "results"])
+    assert loaded.problems == [] and len(loaded.results) >= 8
+    assert all(r["status"] == "ok" for r in loaded.results)
+    copy = tmp_path / "leaderboard"
+    shutil.copytree(BOARD / "results", copy / "results")
+    regenerate(copy)
+    assert (copy / "README.md").read_text() == (BOARD / "README.md").read_text(), "run `seebench publish` again"
+    assert (copy / "leaderboard.csv").read_text() == (BOARD / "leaderboard.csv").read_text()
+    assert (BOARD / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
