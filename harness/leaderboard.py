@@ -38,10 +38,11 @@ def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 continue
             info = declared.get(metric, {})
             records.append({**base, "column": f"{_label(cell['evaluator'])} {metric}", "value": value,
-                            "higher_is_better": info.get("higher_is_better", True)})
+                            "higher_is_better": info.get("higher_is_better", True),
+                            "primary": bool(info.get("primary", False))})
         for ref_name, value in r.get("reference", {}).items():
             records.append({**base, "column": f"paper {ref_name}", "value": value, "higher_is_better": True,
-                            "reference": True})
+                            "reference": True, "primary": False})
     df = pd.DataFrame.from_records(records)
     return _fill_unused_axes(df) if not df.empty else df
 
@@ -147,6 +148,8 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
         df["reference"] = False
     df["reference"] = df["reference"].fillna(False).astype(bool)
     metrics = list(dict.fromkeys(df.loc[~df["reference"], "column"]))
+    primary = set(df.loc[df["primary"], "column"]) if "primary" in df else set()
+    metrics.sort(key=lambda m: m not in primary)  # a metric declared primary leads (and sorts the table)
     references = list(dict.fromkeys(df.loc[df["reference"], "column"]))
     if metric is not None:
         chosen = [m for m in metrics if m == metric or m.endswith(f" {metric}")]

@@ -87,7 +87,7 @@ def seebench_register_evaluators():
                 Param("subset_size", 1000, "subset size (shrunk to the smaller set)", minimum=2),
             ),
             uses=("data", "encoder"),
-            metadata={"table": "camera", "metrics": {"kid": {"higher_is_better": False, "unit": ""},
+            metadata={"table": "camera", "metrics": {"kid": {"higher_is_better": False, "unit": "", "primary": True},
                                   "kid_std": {"higher_is_better": False, "unit": ""}}},
         ),
         Component(
