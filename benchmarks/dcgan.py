@@ -124,14 +124,24 @@ def bench_dcgan(registry, steps: int, batch: int, rounds: int) -> None:
     ours.train_until(1)  # warm-up; train_until is the loop alone (no grids or checkpoints configured here)
     plain.step()
     t_ours = t_plain = 0.0
-    for _ in range(rounds):  # alternate so both see the same machine load
+    def time_ours() -> float:
         t0 = time.perf_counter()
         ours.train_until(ours.step + steps)
-        t_ours += time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    def time_plain() -> float:
         t0 = time.perf_counter()
         for _ in range(steps):
             plain.step()
-        t_plain += time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    for r in range(rounds):  # alternate, and alternate who goes first, so both see the same machine state
+        if r % 2 == 0:
+            t_ours += time_ours()
+            t_plain += time_plain()
+        else:
+            t_plain += time_plain()
+            t_ours += time_ours()
     n = rounds * steps * batch
     ips_ours, ips_plain = n / t_ours, n / t_plain
     print(f"DCGAN 64px, batch {batch}, {rounds}x{steps} steps each, {torch.get_num_threads()} threads")
@@ -169,8 +179,8 @@ def bench_fingerprint(registry, photos: int, crop: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--photos", type=int, default=350)
     ap.add_argument("--crop", type=int, default=64)

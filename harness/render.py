@@ -14,10 +14,15 @@ ROLE_STYLE = {"real": "green", "synthetic": "cyan", "random-init": "bright_black
 BAR_WIDTH = 24
 
 
+def _num(x: float) -> str:
+    """Two decimals, or three significant digits for small numbers (a KID of 0.0031 is not 0.00)."""
+    return f"{x:.3g}" if x != 0 and abs(x) < 0.1 else f"{x:.2f}"
+
+
 def _fmt(mean: float, std: float, n: int) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
-    return f"{mean:.2f} ± {std:.2f}" if n and n > 1 else f"{mean:.2f}"
+    return f"{_num(mean)} ± {_num(std)}" if n and n > 1 else _num(mean)
 
 
 def _cells(board: Leaderboard, key: tuple, column: str) -> str:
