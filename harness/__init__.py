@@ -13,7 +13,7 @@ from .components import (
     Component,
     Param,
 )
-from .context import CellContext, PretrainData, default_device
+from .context import CellContext, PretrainData, default_device, topk_accuracy
 from .errors import (
     CellFailed,
     ConfigError,
@@ -33,5 +33,5 @@ __all__ = [
     "ConfigError", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
     "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
     "SeebenchError", "UnknownComponentError", "content_key", "default_device", "hookimpl",
-    "to_model_input", "to_rgb", "to_uint8", "__version__",
+    "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",
 ]

@@ -267,3 +267,31 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
 
 
 CellContext.features = _features
+
+
+def _labelled_features(self: CellContext, source: str, params: Mapping[str, Any] | None = None,
+                       train_size: int | None = None, test_size: int | None = None, who: str = "evaluator"):
+    """(train, train_labels, test, test_labels, classes) of a labelled real source under the pretrained
+    encoder. `train_size`/`test_size` are passed on only to sources that declare those parameters."""
+    comp = self.registry.get(SOURCE, source, where=who)
+    declared = {p.name for p in comp.params}
+    given = dict(params or {})
+    for key, value in (("train_size", train_size), ("test_size", test_size)):
+        if value is not None and key in declared:
+            given.setdefault(key, value)
+    train, train_labels = self.features(source, given, "train")
+    test, test_labels = self.features(source, given, "test")
+    if train_labels is None or test_labels is None:
+        raise ValueError(f"{who}: source '{source}' has no labels; pick a labelled source")
+    classes = int(max(train_labels.max(), test_labels.max())) + 1
+    return train, train_labels, test, test_labels, classes
+
+
+def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """Percent of rows whose label is among the k highest scores."""
+    k = min(k, scores.shape[1])
+    hits = (scores.topk(k, dim=1).indices == labels[:, None]).any(dim=1)
+    return float(hits.float().mean() * 100.0)
+
+
+CellContext.labelled_features = _labelled_features

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from harness import EVALUATOR, Component, Param, hookimpl
+from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, num_classes: int,
@@ -25,27 +25,16 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
     return torch.cat(scores)
 
 
-def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    k = min(k, scores.shape[1])
-    hits = (scores.topk(k, dim=1).indices == labels[:, None]).any(dim=1)
-    return float(hits.float().mean() * 100.0)
-
-
 class KNNEvaluator:
     def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
                  test_size: int = 2000, k: int = 20, temperature: float = 0.07):
-        self.source = source
-        self.source_params = dict(source_params or {})
-        self.source_params.setdefault("train_size", train_size)
-        self.source_params.setdefault("test_size", test_size)
+        self.source, self.source_params = source, dict(source_params or {})
+        self.train_size, self.test_size = train_size, test_size
         self.k, self.temperature = k, temperature
 
     def evaluate(self, ctx) -> dict[str, float]:
-        train, train_labels = ctx.features(self.source, self.source_params, "train")
-        test, test_labels = ctx.features(self.source, self.source_params, "test")
-        if train_labels is None or test_labels is None:
-            raise ValueError(f"knn: source '{self.source}' has no labels; pick a labelled source")
-        num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+        train, train_labels, test, test_labels, num_classes = ctx.labelled_features(
+            self.source, self.source_params, self.train_size, self.test_size, who="knn")
         scores = knn_predict(train, train_labels, test, num_classes, self.k, self.temperature)
         return {"top1": topk_accuracy(scores, test_labels, 1), "top5": topk_accuracy(scores, test_labels, 5)}
 
@@ -61,8 +50,8 @@ def seebench_register_evaluators():
             params=(
                 Param("source", "fashion-mnist", "real labelled source to classify"),
                 Param("source_params", None, "parameters of that source", type=dict),
-                Param("train_size", 10000, "train images (memory bank), a fixed subset", minimum=1),
-                Param("test_size", 2000, "test images, a fixed subset", minimum=1),
+                Param("train_size", 10000, "train images (memory bank), a fixed subset, for sources that take train_size", minimum=1),
+                Param("test_size", 2000, "test images, a fixed subset, for sources that take test_size", minimum=1),
                 Param("k", 20, "neighbours", minimum=1),
                 Param("temperature", 0.07, "vote weight exp(sim / T)", minimum=1e-6),
             ),

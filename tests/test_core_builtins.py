@@ -9,7 +9,8 @@ from harness import DataMissingError, GENERATOR, SOURCE
 from harness.budget import Budget
 from harness.cell import Cell, ComponentRef
 from harness.context import CellContext
-from seebench_plugins.knn import knn_predict, topk_accuracy
+from harness import topk_accuracy
+from seebench_plugins.knn import knn_predict
 
 
 def test_white_noise_is_deterministic_per_seed_and_index(registry):
@@ -59,3 +60,13 @@ def test_knn_on_random_init_resnet_beats_chance_on_fashion_mnist(registry, tmp_p
     metrics = registry.get("evaluator", "knn").factory(**cell.evaluator.params).evaluate(ctx)
     assert metrics["top1"] > 40.0  # chance is 10 %
     assert list((tmp_path / "cache" / "features").glob("*.safetensors"))  # cached by content key
+
+
+def test_knn_on_a_source_without_size_parameters(registry, tmp_path):
+    """train_size/test_size go only to sources that take them: k-NN on scikit-learn's digits works."""
+    ref = lambda kind, name, **p: ComponentRef(kind, name, registry.resolve(kind, name, p)[1], name)  # noqa: E731
+    cell = Cell(evaluator=ref("evaluator", "knn", source="digits", k=5), data=None,
+                encoder=ref("encoder", "raw-pixels"), objective=None, seed=0, budget=Budget(image_size=8))
+    ctx = CellContext(cell, registry, tmp_path)
+    metrics = registry.get("evaluator", "knn").factory(**cell.evaluator.params).evaluate(ctx)
+    assert metrics["top1"] > 80.0  # raw 8x8 pixels separate the digits well; chance is 10 %

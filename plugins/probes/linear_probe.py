@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import torch
 
-from harness import EVALUATOR, Component, Param, hookimpl
+from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
-from .logreg import fit_lbfgs, fit_paper, standardize, topk_accuracy
+from .logreg import fit_lbfgs, fit_paper, standardize
 
 
 class LinearProbe:
     def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
                  test_size: int = 2000, protocol: str = "fast", l2: float = 3e-3, max_iter: int = 100,
                  epochs: int = 100, lr: float = 1e-3, batch_size: int = 128):
-        self.source = source
-        self.source_params = dict(source_params or {})
-        if source in ("fashion-mnist",) or source.startswith("torchvision:"):
-            self.source_params.setdefault("train_size", train_size)
-            self.source_params.setdefault("test_size", test_size)
+        self.source, self.source_params = source, dict(source_params or {})
+        self.train_size, self.test_size = train_size, test_size
         self.protocol, self.l2, self.max_iter = protocol, l2, max_iter
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
 
     def evaluate(self, ctx) -> dict[str, float]:
-        train, train_labels = ctx.features(self.source, self.source_params, "train")
-        test, test_labels = ctx.features(self.source, self.source_params, "test")
-        if train_labels is None or test_labels is None:
-            raise ValueError(f"linear-probe: source '{self.source}' has no labels; pick a labelled source")
-        classes = int(max(train_labels.max(), test_labels.max())) + 1
+        train, train_labels, test, test_labels, classes = ctx.labelled_features(
+            self.source, self.source_params, self.train_size, self.test_size, who="linear-probe")
         # the runner may evaluate under no_grad / inference_mode; fitting needs autograd
         with torch.inference_mode(False), torch.enable_grad():
             train, test = standardize(train.float().clone(), test.float().clone())
@@ -51,8 +45,8 @@ def seebench_register_evaluators():
             params=(
                 Param("source", "fashion-mnist", "real labelled source to classify"),
                 Param("source_params", None, "parameters of that source", type=dict),
-                Param("train_size", 10000, "train images for fashion-mnist / torchvision sources (fixed subset)", minimum=1),
-                Param("test_size", 2000, "test images for fashion-mnist / torchvision sources (fixed subset)", minimum=1),
+                Param("train_size", 10000, "train images, a fixed subset, for sources that take train_size", minimum=1),
+                Param("test_size", 2000, "test images, a fixed subset, for sources that take test_size", minimum=1),
                 Param("protocol", "fast", "fast: full-batch L-BFGS on standardized features; paper: Adam 100 epochs",
                       choices=("fast", "paper")),
                 Param("l2", 3e-3, "L2 penalty of the fast protocol (picked so it matches the paper protocol, see benchmarks/probe.py)", minimum=0.0),

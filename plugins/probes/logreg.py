@@ -48,9 +48,3 @@ def fit_paper(x: torch.Tensor, y: torch.Tensor, classes: int, epochs: int = 100,
         if progress is not None:
             progress(epoch + 1, epochs, "probe")
     return model
-
-
-def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    k = min(k, scores.shape[1])
-    hits = (scores.topk(k, dim=1).indices == labels[:, None]).any(dim=1)
-    return float(hits.float().mean() * 100.0)
