@@ -2,10 +2,14 @@
 
 import numpy as np
 import pytest
+import torch
 
 from harness import ConfigError
+from seebench_plugins.noise.base import image_rng, to_uint8_hwc
 from seebench_plugins.noise.dead_leaves import DeadLeaves
 from seebench_plugins.noise.leaves import KINDS
+from seebench_plugins.noise.statistical import StatisticalNoise
+from seebench_plugins.noise.texture_pool import PERMS, texture_size
 
 FAMILIES = ["dead-leaves-squares", "dead-leaves-oriented", "dead-leaves-shapes"]
 
@@ -74,12 +78,44 @@ def test_textures_fill_shapes_with_texture():
     assert inside.std(axis=1).max() > 3
 
 
+def test_texture_of_a_shape_is_a_window_of_a_spectrum_color_wmm_texture():
+    """Each visible shape shows its pool texture (made by the spectrum+colour+WMM model from its
+    own stream), in its channel order, shifted periodically by its offsets."""
+    size, seed, n = 64, 3, 50
+    gen = DeadLeaves("dead-leaves-textures", textures=n, texture_iterations=2)
+    img = gen.generate([4], seed, size)[0].numpy()
+    lv = gen.leaves(4, seed, size)
+    extra = np.concatenate(lv.extra, axis=1)
+    model = StatisticalNoise("t", color=True, use_wmm=True, iterations=2)
+    ts = texture_size(size)
+    ys, xs = np.mgrid[0:size, 0:size]
+    for k in np.argsort(-np.bincount(lv.label.ravel()))[:5]:
+        t, perm = extra[0, k] % n, PERMS[(extra[0, k] // n) % 6]
+        tex = to_uint8_hwc(model.render_float(image_rng(seed, int(t), "dead-leaves-textures/texture"), ts))
+        sel = lv.label == k
+        want = tex[perm][:, (extra[1, k] + ys[sel]) % ts, (extra[2, k] + xs[sel]) % ts]
+        assert np.array_equal(img[:, sel], want)
+
+
+def test_texture_pool_is_shared_and_order_free():
+    """Textures are shared by the images of a seed, so an image is the same whatever was made
+    before it, at whatever size or seed (pools of other seeds are evicted and remade)."""
+    fresh = DeadLeaves("dead-leaves-textures", textures=30, texture_iterations=1).generate([7], 1, 48)
+    gen = DeadLeaves("dead-leaves-textures", textures=30, texture_iterations=1)
+    gen.generate([0, 1], 1, 48)  # fills part of the pool image 7 draws from
+    assert torch.equal(gen.generate([7], 1, 48), fresh)
+    for s in (2, 3, 4):  # evicts seed 1's pool (a few pools are kept)
+        gen.generate([0], s, 32 if s % 2 else 48)
+    assert torch.equal(gen.generate([7], 1, 48), fresh)
+
+
 @pytest.mark.parametrize("bad, match", [
     (dict(sigma=0.5), "sigma"),
     (dict(sigma=9.0), "sigma"),
     (dict(shapes=["hexagon"]), "unknown shape 'hexagon'"),
     (dict(rmin=0.5, rmax=0.1), "rmax"),
     (dict(max_shapes=0), "max_shapes"),
+    (dict(textures=-1), "textures"),
 ])
 def test_bad_parameters(bad, match):
     with pytest.raises(ConfigError, match=match):

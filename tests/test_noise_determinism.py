@@ -17,7 +17,7 @@ GOLDEN = {
     "dead-leaves-squares": "78562f7ccfd9c32baeb51b56ad145d4bb3a787770f2d42d50488f27fef707253",
     "dead-leaves-oriented": "0f454f7b41557a021dba4dd59a129cddd1fc1ddac944c9997c075f274adc2b44",
     "dead-leaves-shapes": "0bcf0ef480ce2a91dc18997f53ddf01134f1eeefba0686e5b7de0d98806e2c75",
-    "dead-leaves-textures": "8a938671401020511c7214eb9eb5878a5c9e67928f546e00c547dde7731ca2c5",
+    "dead-leaves-textures": "379150e9a962e7c1a4d2f422d4f745cf66e0c11ad0582fb695e80cecdc395665",
     "spectrum": "fcaca54d903540eb017e7eed56eeff593f649b777c28016249343def356ce55b",
     "wmm": "5e82d2963bd43cd9621fc25c90bc2baba25021f0e1175b764bc7dccd3e1ca923",
     "spectrum-color": "c57937a4a0e8a0edbc78deb0155c24293b553b4a8f4ddd88a7e72a68bd85fa22",

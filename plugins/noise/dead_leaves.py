@@ -6,11 +6,10 @@ import numpy as np
 
 from harness import GENERATOR, Component, ConfigError, Param, hookimpl
 
-from .base import PerImageGenerator, check_range, image_rng, to_uint8_hwc
+from .base import PerImageGenerator, check_range, image_rng
 from .leaves import KINDS, Leaves, paint
 from .statistical import StatisticalNoise
-
-_PERMS = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+from .texture_pool import TexturePool, fill, texture_size
 
 SHAPE_SETS = {
     "dead-leaves-squares": ("square",),
@@ -21,10 +20,11 @@ SHAPE_SETS = {
 
 
 class DeadLeaves(PerImageGenerator):
-    """Front-to-back dead leaves; `textures` fills shapes from a bank of spectrum+colour+WMM textures."""
+    """Front-to-back dead leaves; `textures` fills shapes from a pool of spectrum+colour+WMM textures."""
 
     def __init__(self, family: str, shapes: list | None = None, sigma: float = 3.0, rmin: float = 0.03,
                  rmax: float = 1.0, max_shapes: int = 5000, textures: int = 0, texture_iterations: int = 3):
+        """`textures`: size of the per-seed texture pool the shapes draw from (0: flat colours)."""
         self.name = family
         names = list(shapes) if shapes else list(SHAPE_SETS[family])
         unknown = [s for s in names if s not in KINDS]
@@ -35,14 +35,19 @@ class DeadLeaves(PerImageGenerator):
         check_range(family, "rmax", rmax, rmin, 2.0)
         if max_shapes < 1:
             raise ConfigError(f"{family}: max_shapes must be >= 1, got {max_shapes}")
+        if textures < 0:
+            raise ConfigError(f"{family}: textures (the texture pool size) must be >= 0, got {textures}")
+        if texture_iterations < 0:
+            raise ConfigError(f"{family}: texture_iterations must be >= 0, got {texture_iterations}")
         self.kinds = tuple(sorted(KINDS.index(s) for s in set(names)))
         self.sigma, self.rmin, self.rmax, self.cap = sigma, rmin, rmax, max_shapes
         self.textures = textures
-        self._texture_model = StatisticalNoise(
-            f"{family}/texture", color=True, use_wmm=True, iterations=texture_iterations) if textures else None
+        self._pool = TexturePool(
+            StatisticalNoise(f"{family}/texture", color=True, use_wmm=True, iterations=texture_iterations),
+            f"{family}/texture", textures) if textures else None
 
     def _extra(self, rng: np.random.Generator) -> np.ndarray | None:
-        # per shape of a block: texture number, y and x offset into it (periodic textures)
+        # per shape of a block: texture number and channel order, y and x offset (periodic textures)
         return rng.integers(0, 2**31, size=(3, 256)) if self.textures else None
 
     def leaves(self, index: int, seed: int, size: int) -> Leaves:
@@ -61,26 +66,17 @@ class DeadLeaves(PerImageGenerator):
             if uncovered.any():
                 img[uncovered] = 0
             return np.ascontiguousarray(img.transpose(2, 0, 1))
-        # Textures are periodic (FFT-made), so a half-size texture tiles the canvas seamlessly;
-        # half size makes the bank 4x cheaper (the lowest octave is lost, mostly larger than a leaf).
-        ts = max(16, size // 2)
-        # (T, 3, ts, ts) float; texture t of image i has its own stream. One at a time: rendering
-        # the T textures as one stack gave the same bytes but measured ~1.4x slower per CPU-second
-        # (its 4x larger temporaries make glibc return and re-fault heap pages on every call)
-        bank = np.stack([
-            self._texture_model.render_float(image_rng(seed, index, f"{self.name}/texture{t}"), ts)
-            for t in range(self.textures)
-        ])
         extra = np.concatenate(lv.extra, axis=1)  # (3, n_drawn)
-        # each leaf: a texture, an offset into it and one of the 6 channel orders
-        pick = extra[0][lab]
+        # each leaf: a pool texture, one of the 6 channel orders and an offset into it
+        pick = extra[0]
         tex = pick % self.textures
-        perm = _PERMS[(pick // self.textures) % 6]  # (H, W, 3)
-        oy = (extra[1][lab] + np.arange(size)[:, None]) % ts
-        ox = (extra[2][lab] + np.arange(size)[None, :]) % ts
-        img = bank[tex[..., None], perm, oy[..., None], ox[..., None]]  # (H, W, 3)
-        img[uncovered] = 0
-        return to_uint8_hwc(img.transpose(2, 0, 1))
+        perm = (pick // self.textures) % 6
+        seen = np.zeros(tex.shape[0], dtype=bool)
+        seen[lab.ravel()] = True  # textures of visible shapes only (np.unique of the map: slower)
+        pool = self._pool.textures(seed, texture_size(size), np.unique(tex[seen]))
+        img = fill(pool, lab, tex, perm, extra[1], extra[2])
+        img[:, uncovered] = 0
+        return img
 
 
 def _factory(family: str, textures: bool):
@@ -118,12 +114,14 @@ def seebench_register_generators():
         )
         if textured:
             params += (
-                Param("textures", 4, "textures generated per image, shared by its shapes (random offsets)", minimum=1),
+                Param("textures", 1000, "size of the per-seed pool of textures the shapes draw from "
+                      "(the paper's: 10,000), each made when first needed", minimum=1),
                 Param("texture_iterations", 3, "WMM iterations of each texture", minimum=0),
             )
         comps.append(Component(
             kind=GENERATOR, name=family, factory=_factory(family, textured),
             description=DESCRIPTION[family], params=params, tags=("dead-leaves",),
+            version="2" if textured else "1",  # 2: textures from a per-seed pool (was: 4 per image)
             metadata={"role": "synthetic", "family": family,
                       "reference": {"imagenet100-top1": REFERENCE[family]}},
         ))

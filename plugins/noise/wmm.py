@@ -190,8 +190,8 @@ def _rows(r, c: int, per_field: int):
 def wmm(fields: np.ndarray, r, iterations: int = 10, n_scales: int | None = None) -> np.ndarray:
     """Impose generalised-Gaussian subband marginals on (C, H, W) fields by alternating projections.
 
-    `r` is one marginal shape for all fields or one per field (fields are independent: the
-    textures of a dead-leaves image run as one call).
+    `r` is one marginal shape for all fields or one per field (fields are independent: a stack
+    of images can run as one call).
 
     Each iteration: analyse with the steerable pyramid (4 orientations x n_scales), histogram-match
     every oriented subband to exp(-|x/s|^r) with s set by the band's std in the 1/f^alpha input
