@@ -8,9 +8,9 @@ from safetensors.torch import save_file
 
 from harness import ConfigError
 from seebench_plugins.noise.featvis import FeatureVisualisation
-from seebench_plugins.noise.featvis_network import random_resnet50
+from seebench_plugins.noise.featvis_network import random_resnet50, resnet50_from_file
 
-FAST = {"steps": 3}  # determinism tests: a few steps are enough (default opt_size and chunk)
+FAST = {"steps": 3, "device": "cpu"}  # determinism tests: a few steps (default opt_size, chunk); CPU bytes
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_registered_with_paper_numbers(registry):
         assert comp.metadata["role"] == "synthetic" and comp.tags == ("feature-visualisation",)
 
 
-GOLDEN = "3bc1f91095e654ea2464a4b57908d4bf48c4e8c2621e0ad334f22025b2f0e7b0"  # image 1, seed 0, FAST; pinned on the dev machine (x86-64)
+GOLDEN = "15ac4bf8c0001a80072d6bbcd0124e80dc7fdf8d83b5fcfde9d2975ccf8171b2"  # image 1, seed 0, FAST; pinned on the dev machine (x86-64)
 
 
 def test_golden_sha256_and_batch_independence():
@@ -62,7 +62,7 @@ def test_golden_sha256_and_batch_independence():
 
 
 def test_bytes_independent_of_caller_threads():
-    micro = {"steps": 1, "opt_size": 32, "chunk": 2}  # two torch threads are slow on a busy machine
+    micro = {"steps": 1, "opt_size": 32, "chunk": 2, "device": "cpu"}  # two torch threads are slow on a busy machine
     one_thread = FeatureVisualisation(**micro).generate([3], 0, 32)
     before = torch.get_num_threads()
     try:
@@ -72,11 +72,9 @@ def test_bytes_independent_of_caller_threads():
         torch.set_num_threads(before)
 
 
-def test_dead_leaves_needs_weights_and_uses_them(tmp_path, registry):
+def test_dead_leaves_weights_from_a_file(tmp_path, registry):
     comp = registry.get("generator", "featvis-dead-leaves")
     FAST = {"steps": 1, "opt_size": 32, "chunk": 2}  # only "same or different bytes" is asked here
-    with pytest.raises(ValueError, match="parameter 'encoder_weights' is required"):
-        comp.build({})
     fallback = comp.build({"fallback": "random", **FAST}).generate([1], 0, 32)
     assert torch.equal(fallback, FeatureVisualisation(**FAST).generate([1], 0, 32))
 
@@ -86,7 +84,11 @@ def test_dead_leaves_needs_weights_and_uses_them(tmp_path, registry):
     path = tmp_path / "dead_leaves_resnet50.safetensors"
     save_file(state, str(path))
     trained = comp.build({"encoder_weights": str(path), **FAST})
-    assert torch.equal(trained.model(0).conv1.weight, state["backbone.conv1.weight"])
+    assert not callable(getattr(trained, "fit", None))  # preview / generate can use it as it is
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():  # the file's network (BatchNorm folded into the convolutions)
+        want = trained.pooled(resnet50_from_file(str(path)), x)
+        assert torch.allclose(trained.pooled(trained.model(0), x), want, rtol=1e-3, atol=1e-4)
     assert not torch.equal(trained.generate([1], 0, 32), fallback)
 
     # seebench's small-image stem (3x3 stride-1 conv1, no max-pool) is recognised from the weights.
@@ -104,12 +106,93 @@ def test_dead_leaves_needs_weights_and_uses_them(tmp_path, registry):
         comp.build({"encoder_weights": str(tmp_path / "junk.safetensors")})
 
 
+# featvis-dead-leaves without weights in a matrix: a tiny network and budget keep the fit cheap
+TINY_FIT = {"pretrain_encoder": "resnet18:width=0.0625", "pretrain_objective": "align-uniform",
+            "steps": 2, "chunk": 4}
+
+
+def _matrix(tmp_path, registry, data):
+    from harness.matrix import build_matrix
+
+    config = {"matrix": {"name": "fit", "data": data, "encoders": ["resnet18:width=0.0625"],
+                         "objectives": ["align-uniform"], "evaluators": ["knn"], "seeds": [0],
+                         "budgets": [{"name": "tiny", "image_size": 32, "images": 64, "batch_size": 32}]}}
+    return build_matrix(config, registry, str(tmp_path / "fit.toml")).cells
+
+
+def test_dead_leaves_network_is_pretrained_in_the_matrix_and_shared(tmp_path, registry):
+    """Without weights, the harness fits the generator first: its network is pretrained on dead
+    leaves by a nested cell and cached under the same content key as a matrix cell pretraining the
+    same encoder on dead-leaves-shapes, so the matrix's encoder is reused (and a re-run too)."""
+    from harness import CellContext
+
+    cells = _matrix(tmp_path, registry, ["dead-leaves-shapes", {"name": "featvis-dead-leaves", **TINY_FIT}])
+    plain, featvis = sorted(cells, key=lambda c: c.data.name)
+    assert (plain.data.name, featvis.data.name) == ("dead-leaves-shapes", "featvis-dead-leaves")
+    run = tmp_path / "run"
+    CellContext(plain, registry, run, device=torch.device("cpu")).pretrained_encoder()
+    cached = sorted((run / "cache" / "encoders").glob("*.safetensors"))
+    assert [p.stem for p in cached] == [plain.pretrained_key]
+
+    logs = []
+    ctx = CellContext(featvis, registry, run, device=torch.device("cpu"), log=logs.append)
+    gen = ctx.data_component()  # fits: finds the matrix cell's encoder, trains nothing
+    assert any("reusing pretrained encoder" in line for line in logs), logs
+    assert sorted((run / "cache" / "encoders").glob("*.safetensors")) == cached
+    images = gen.generate([0, 3000], 0, 32)
+    assert images.shape == (2, 3, 32, 32) and images.dtype == torch.uint8
+    assert gen.width(gen.model(0)) == 32  # the pretrained resnet18 at width 1/16 (512 / 16 units), not a random ResNet-50
+    again = CellContext(featvis, registry, tmp_path / "run", device=torch.device("cpu")).data_component()
+    assert torch.equal(again.generate([0, 3000], 0, 32), images)
+
+
+def test_dead_leaves_fit_alone_and_its_errors(tmp_path, registry):
+    """A fit with its own budget (pretrain_images) trains its own encoder; without a fit the
+    generator says what to do; bad pretraining components are named."""
+    from harness import CellContext
+
+    comp = registry.get("generator", "featvis-dead-leaves")
+    gen = comp.build(TINY_FIT)
+    assert callable(getattr(gen, "fit", None))  # preview/generate refuse it and say to use a matrix
+    with pytest.raises(RuntimeError, match="encoder_weights=PATH.safetensors or fallback=random"):
+        gen.generate([0], 0, 32)
+    (cell,) = _matrix(tmp_path, registry, [{"name": "featvis-dead-leaves", **TINY_FIT, "pretrain_images": 32}])
+    ctx = CellContext(cell, registry, tmp_path / "run", device=torch.device("cpu"))
+    fitted = ctx.data_component()
+    assert len(list((tmp_path / "run" / "cache" / "encoders").glob("*.safetensors"))) == 1
+    assert fitted.generate([1], 0, 32).shape == (1, 3, 32, 32)
+    assert any(k.startswith("featvis_fit_") for k in ctx.timings)
+    (bad,) = _matrix(tmp_path, registry, [{"name": "featvis-dead-leaves", **TINY_FIT, "pretrain_data": "dead-leaf"}])
+    with pytest.raises(ConfigError, match="pretrain_data.*unknown generator 'dead-leaf'"):
+        CellContext(bad, registry, tmp_path / "run", device=torch.device("cpu")).data_component()
+
+
+def test_small_sizes_use_cheap_settings():
+    gen = FeatureVisualisation()
+    assert gen.settings(32) == {"opt_size": 32, "steps": 8, "lr": 0.4, "chunk": 64}
+    assert gen.settings(64) == {"opt_size": 64, "steps": 8, "lr": 0.4, "chunk": 16}
+    assert gen.settings(128) == {"opt_size": 64, "steps": 32, "lr": 0.2, "chunk": 16}
+    assert FeatureVisualisation(steps=5, chunk=3).settings(32) == {"opt_size": 32, "steps": 5, "lr": 0.4, "chunk": 3}
+    assert FeatureVisualisation(opt_size=32).settings(128)["chunk"] == 64
+
+
+def test_device_auto_is_the_cpu_here_with_the_same_bytes():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: 'auto' uses it")
+    micro = {"steps": 1, "opt_size": 32, "chunk": 2}
+    auto = FeatureVisualisation(**micro)  # the default device is 'auto'
+    assert auto.device.type == "cpu"
+    assert torch.equal(auto.generate([3], 0, 32), FeatureVisualisation(**micro, device="cpu").generate([3], 0, 32))
+
+
 def test_bad_parameters_get_one_line_errors(registry):
     comp = registry.get("generator", "featvis-random")
     with pytest.raises(ConfigError, match="'stpes'.*did you mean 'steps'"):
         comp.build({"stpes": 3})
     with pytest.raises(ConfigError, match="'steps'"):
-        comp.build({"steps": 0})
+        comp.build({"steps": -1})
+    with pytest.raises(ValueError, match="'opt_size' must be 0 \\(auto\\) or >= 16"):
+        comp.build({"opt_size": 8})
     with pytest.raises(ConfigError, match="'encoder_weights'"):
         comp.build({"encoder_weights": "x.safetensors"})  # only featvis-dead-leaves takes weights
     gen = comp.build(FAST)
@@ -123,4 +206,5 @@ def test_bad_parameters_get_one_line_errors(registry):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="'device' is 'cuda' but torch sees no CUDA GPU"):
             FeatureVisualisation(device="cuda")
-        assert FeatureVisualisation(device="auto").device.type == "cpu"
+    with pytest.raises(ConfigError, match="'fallback'"):
+        registry.get("generator", "featvis-dead-leaves").build({"fallback": "error"})
