@@ -114,7 +114,7 @@ GOLDEN = {
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_golden_sha256(variant):
-    images = StyleGANNoise(variant).generate([0, 401], 7, 64)
+    images = StyleGANNoise(variant, device="cpu").generate([0, 401], 7, 64)  # CPU bytes ('auto' may be a GPU)
     digests = tuple(hashlib.sha256(img.numpy().tobytes()).hexdigest() for img in images)
     assert digests == GOLDEN[variant]
 
@@ -122,18 +122,41 @@ def test_golden_sha256(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_bytes_independent_of_batch_order_and_threads(variant):
     wanted = [3, 401, 0, 399]
-    together = StyleGANNoise(variant).generate(wanted, 5, 40)
-    gen = StyleGANNoise(variant)
+    together = StyleGANNoise(variant, device="cpu").generate(wanted, 5, 40)
+    gen = StyleGANNoise(variant, device="cpu")
     alone = {i: gen.generate([i], 5, 40)[0] for i in reversed(wanted)}
     assert all(torch.equal(together[k], alone[i]) for k, i in enumerate(wanted))
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        caller_threads = StyleGANNoise(variant, threads=0).generate([401], 5, 40)
+        caller_threads = StyleGANNoise(variant, threads=0, device="cpu").generate([401], 5, 40)
     finally:
         torch.set_num_threads(before)
     assert torch.equal(together[1], caller_threads[0])
     assert not torch.equal(together[0], together[1])
+
+
+def test_device_auto_is_the_cpu_here_with_the_same_bytes():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: 'auto' uses it")
+    auto = StyleGANNoise("sparse")  # the default device is 'auto'
+    assert auto.device.type == "cpu" and not auto.batched
+    assert torch.equal(auto.generate([0, 401], 7, 64), StyleGANNoise("sparse", device="cpu").generate([0, 401], 7, 64))
+    with pytest.raises(ValueError, match="'device' is 'cuda' but torch sees no CUDA GPU"):
+        StyleGANNoise("random", device="cuda")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_batched_device_path_matches_the_one_image_path(variant):
+    """The GPU path (images of one network as one batch of grouped convolutions), run on the CPU:
+    the same images up to float rounding, in request order, across network blocks and sizes."""
+    wanted = [3, 401, 0, 399, 5]
+    one_by_one = StyleGANNoise(variant, device="cpu").generate(wanted, 5, 48)
+    gen = StyleGANNoise(variant, device="cpu", gpu_batch=2)
+    gen.batched = True
+    batched = gen.generate(wanted, 5, 48)
+    diff = (batched.int() - one_by_one.int()).abs()
+    assert diff.max() <= 2 and diff.float().mean() < 0.05, (int(diff.max()), float(diff.float().mean()))
 
 
 def test_network_is_reinitialised_every_block():

@@ -12,9 +12,11 @@ import torch.nn.functional as F
 
 from harness import GENERATOR, Component, Param, hookimpl
 
+from .device import resolve_device
 from .fixed_threads import torch_threads
 from .natural_stats import to_natural_uint8
 from .request_checks import check_request
+from .stylegan_batch import synthesize_batch
 from .stylegan_synthesis import noise_maps, synthesize
 from .stylegan_weights import VARIANTS, Network, draw_network
 
@@ -24,22 +26,28 @@ ALPHA_RANGE = {"random": (0.5, 1.5), "sparse": (0.5, 1.5), "oriented": (0.5, 1.5
 
 class StyleGANNoise:
     """Image i under seed s comes from the network (s, i // reinit_every) and its own latent and
-    noise maps keyed by (s, i); each image runs alone through the network (see `synthesize`)."""
+    noise maps keyed by (s, i). On the CPU each image runs alone through the network (see
+    `synthesize`: its bytes are pinned); on a GPU the images of one network run as one batch
+    (`synthesize_batch`, grouped convolutions)."""
 
     def __init__(self, variant: str = "random", width: int = 32, reinit_every: int = 400,
-                 density: float = 0.1, fan_in: int = 2, n_orientations: int = 8, threads: int = 1):
+                 density: float = 0.1, fan_in: int = 2, n_orientations: int = 8, threads: int = 1,
+                 device: str = "auto", gpu_batch: int = 256):
         name = f"stylegan-{variant}"
         if variant not in VARIANTS:
             raise ValueError(f"stylegan: parameter 'variant' must be one of {list(VARIANTS)}, got {variant!r}")
         for pname, value, low in (("width", width, 16), ("threads", threads, 0), ("reinit_every", reinit_every, 1),
-                                  ("fan_in", fan_in, 1), ("n_orientations", n_orientations, 1)):
+                                  ("fan_in", fan_in, 1), ("n_orientations", n_orientations, 1),
+                                  ("gpu_batch", gpu_batch, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: parameter '{pname}' must be an integer >= {low}, got {value!r}")
         if not 0.0 < float(density) <= 1.0:
             raise ValueError(f"{name}: parameter 'density' must be in (0, 1], got {density!r}")
         self.name, self.variant, self.width, self.reinit_every = name, variant, width, reinit_every
         self.density, self.fan_in, self.n_orientations = float(density), fan_in, n_orientations
-        self.threads = threads
+        self.threads, self.gpu_batch = threads, gpu_batch
+        self.device = resolve_device(name, device)
+        self.batched = self.device.type != "cpu"  # the CPU keeps the one-image path (pinned bytes)
         self._networks: OrderedDict[tuple[int, int, int], Network] = OrderedDict()
 
     def network(self, seed: int, block: int, resolution: int) -> Network:
@@ -62,12 +70,33 @@ class StyleGANNoise:
             rgb = F.interpolate(rgb[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
         return rgb
 
+    def render_batched(self, indices: list[int], seed: int, size: int) -> list[torch.Tensor]:
+        """Float (3, size, size) images before renormalisation, those of one network batched on the device."""
+        resolution = max(8, 2 ** math.ceil(math.log2(size)))
+        out: list[torch.Tensor | None] = [None] * len(indices)
+        blocks: dict[int, list[int]] = {}
+        for pos, index in enumerate(indices):
+            blocks.setdefault(index // self.reinit_every, []).append(pos)
+        for block, positions in blocks.items():
+            net = self.network(seed, block, resolution)
+            for start in range(0, len(positions), self.gpu_batch):
+                part = positions[start:start + self.gpu_batch]
+                maps = [noise_maps(net, seed, indices[p], ALPHA_RANGE[self.variant]) for p in part]
+                rgb = synthesize_batch(net, [z for z, _ in maps], [m for _, m in maps], self.device)
+                if resolution != size:
+                    rgb = F.interpolate(rgb, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+                for p, image in zip(part, rgb.cpu()):
+                    out[p] = image
+        return out
+
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
         if not idx:
             return torch.empty((0, 3, size, size), dtype=torch.uint8)
         size = operator.index(size)
         with torch.inference_mode(), torch_threads(self.threads):
+            if self.batched:
+                return torch.stack([to_natural_uint8(x) for x in self.render_batched(idx, int(seed), size)])
             return torch.stack([to_natural_uint8(self.render(i, int(seed), size)) for i in idx])
 
 
@@ -76,6 +105,9 @@ def _common_params() -> tuple[Param, ...]:
         Param("width", 32, "feature maps up to 32 px (halving per octave above, at least 16)", minimum=16, maximum=512),
         Param("reinit_every", 400, "images per random network: image i uses network (seed, i // reinit_every)", minimum=1),
         Param("threads", 1, "torch threads while generating (0: the caller's setting); use workers to parallelise", minimum=0),
+        Param("device", "auto", "'auto' (a CUDA GPU when torch sees one: images of a network batched there; else "
+              "the CPU, one image at a time, bytes pinned), 'cpu' or 'cuda'", choices=("auto", "cpu", "cuda")),
+        Param("gpu_batch", 256, "images per batch on a GPU", minimum=1),
     )
 
 
