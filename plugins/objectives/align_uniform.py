@@ -26,6 +26,7 @@ class AlignUniform(Pretrainer):
     def loss(self, encoder, x1, x2):
         z = self.embed(encoder, torch.cat([x1, x2]))
         a, b = z.chunk(2)
+        a, b = self.world.gather(a), self.world.gather(b)  # the global batch under DDP (identity otherwise)
         hp = self.hp
         return (hp["align_weight"] * align_loss(a, b, hp["alpha"])
                 + hp["uniform_weight"] * (uniform_loss(a, hp["t"]) + uniform_loss(b, hp["t"])) / 2)

@@ -47,13 +47,18 @@ class TwoViews:
         std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
         return (x - mean) / std
 
-    def __call__(self, images: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, images: torch.Tensor, device: torch.device, rows: slice | None = None,
+                 total: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """`images` may be rows `rows` of a batch of `total` (a DDP rank's part): augmented as in the whole batch."""
         rgb = to_rgb(images)
         if self.mode == "torchvision":
+            if rows is not None:
+                raise ValueError("augmentation mode 'torchvision' draws per image in turn and cannot augment part "
+                                 "of a batch; use mode 'batched' with several processes")
             rgb = rgb.contiguous()
             a = torch.stack([self.transform(im) for im in rgb])
             b = torch.stack([self.transform(im) for im in rgb])
             return to_model_input(a, None, device), to_model_input(b, None, device)
         x = rgb.to(device, non_blocking=True).float().div_(255.0)
-        return tuple(self._normalise(augment_batch(x, self.size, self.blur, self.scale_min, self.jitter))
+        return tuple(self._normalise(augment_batch(x, self.size, self.blur, self.scale_min, self.jitter, rows, total))
                      for _ in range(2))

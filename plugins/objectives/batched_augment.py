@@ -7,6 +7,9 @@ the forward/backward of a small encoder; the batched version also runs on the GP
 Same distributions as v2: RandomResizedCrop's sampling (10 tries, centre fallback), flip p=0.5, ColorJitter(0.4, 0.4, 0.4, 0.1) p=0.8, grayscale p=0.2, Gaussian blur p=0.5 with
 sigma in [0.1, 2]. Differences: the jitter's order is drawn once per batch rather than per image,
 and crops are resampled with roi_align (bilinear, averaged over the bin) instead of antialiased resize.
+
+`rows` (a slice of a larger batch of `total` images) draws the parameters of the whole batch and
+applies those of its rows: a DDP rank augments its part exactly as one process augments the whole.
 """
 
 from __future__ import annotations
@@ -68,11 +71,12 @@ def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     return table.gather(0, i.unsqueeze(0).unsqueeze(2).expand(1, -1, 3, -1, -1)).squeeze(0)
 
 
-def color_jitter(x: torch.Tensor, strength: float, hue: float, p: float) -> torch.Tensor:
-    n = len(x)
+def color_jitter(x: torch.Tensor, strength: float, hue: float, p: float, rows: slice = slice(None),
+                 total: int = 0) -> torch.Tensor:
+    n = total or len(x)
     dev = x.device
-    apply = (torch.rand(n) < p).to(dev).view(n, 1, 1, 1)
-    factor = lambda: torch.empty(n).uniform_(max(0.0, 1 - strength), 1 + strength).to(dev).view(n, 1, 1, 1)  # noqa: E731
+    apply = (torch.rand(n) < p)[rows].to(dev).view(-1, 1, 1, 1)
+    factor = lambda: torch.empty(n).uniform_(max(0.0, 1 - strength), 1 + strength)[rows].to(dev).view(-1, 1, 1, 1)  # noqa: E731
     out = x
     for op in torch.randperm(4).tolist():
         if op == 0:  # brightness
@@ -84,16 +88,17 @@ def color_jitter(x: torch.Tensor, strength: float, hue: float, p: float) -> torc
             g = _grey(out)
             out = ((out - g) * factor() + g).clamp(0, 1)
         elif hue > 0:
-            shift = torch.empty(n).uniform_(-hue, hue).to(dev).view(n, 1, 1)
+            shift = torch.empty(n).uniform_(-hue, hue)[rows].to(dev).view(-1, 1, 1)
             hsv = rgb_to_hsv(out)
             hsv = torch.stack([(hsv[:, 0] + shift) % 1.0, hsv[:, 1], hsv[:, 2]], 1)
             out = hsv_to_rgb(hsv)
     return torch.where(apply, out, x)
 
 
-def gaussian_blur(x: torch.Tensor, kernel: int, sigma=(0.1, 2.0), p: float = 0.5) -> torch.Tensor:
+def gaussian_blur(x: torch.Tensor, kernel: int, sigma=(0.1, 2.0), p: float = 0.5, rows: slice = slice(None),
+                  total: int = 0) -> torch.Tensor:
     n, c, h, w = x.shape
-    sig = torch.empty(n).uniform_(*sigma).to(x.device)
+    sig = torch.empty(total or n).uniform_(*sigma)[rows].to(x.device)
     r = torch.arange(kernel, device=x.device, dtype=x.dtype) - kernel // 2
     k = torch.exp(-(r[None] ** 2) / (2 * sig[:, None] ** 2))
     k = (k / k.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (n*c, kernel)
@@ -101,21 +106,26 @@ def gaussian_blur(x: torch.Tensor, kernel: int, sigma=(0.1, 2.0), p: float = 0.5
     pad = kernel // 2
     y = F.conv2d(F.pad(y, (pad, pad, 0, 0), mode="reflect"), k.view(n * c, 1, 1, kernel), groups=n * c)
     y = F.conv2d(F.pad(y, (0, 0, pad, pad), mode="reflect"), k.view(n * c, 1, kernel, 1), groups=n * c)
-    apply = (torch.rand(n) < p).to(x.device).view(n, 1, 1, 1)
+    apply = (torch.rand(total or n) < p)[rows].to(x.device).view(n, 1, 1, 1)
     return torch.where(apply, y.view(n, c, h, w), x)
 
 
-def augment_batch(x: torch.Tensor, size: int, blur: bool, scale_min: float = 0.08, jitter: float = 0.4) -> torch.Tensor:
-    """float RGB in [0, 1], (N, 3, H, W) -> one augmented view (N, 3, size, size)."""
+def augment_batch(x: torch.Tensor, size: int, blur: bool, scale_min: float = 0.08, jitter: float = 0.4,
+                  rows: slice | None = None, total: int = 0) -> torch.Tensor:
+    """float RGB in [0, 1], (N, 3, H, W) -> one augmented view (N, 3, size, size).
+
+    With `rows` and `total`, x holds rows `rows` of a batch of `total` images (see the module doc)."""
     n, _, h, w = x.shape
-    boxes = crop_boxes(n, h, w, scale=(scale_min, 1.0)).to(x.device, x.dtype)
+    rows = rows if rows is not None else slice(None)
+    total = total or n
+    boxes = crop_boxes(total, h, w, scale=(scale_min, 1.0))[rows].to(x.device, x.dtype)
     rois = torch.cat([torch.arange(n, device=x.device, dtype=x.dtype)[:, None], boxes], 1)
     out = roi_align(x, rois, output_size=size, spatial_scale=1.0, sampling_ratio=-1, aligned=True)
-    flip = (torch.rand(n) < 0.5).to(x.device).view(n, 1, 1, 1)
+    flip = (torch.rand(total) < 0.5)[rows].to(x.device).view(n, 1, 1, 1)
     out = torch.where(flip, out.flip(-1), out)
-    out = color_jitter(out, jitter, min(jitter / 4, 0.5), p=0.8)
-    grey = (torch.rand(n) < 0.2).to(x.device).view(n, 1, 1, 1)
+    out = color_jitter(out, jitter, min(jitter / 4, 0.5), p=0.8, rows=rows, total=total)
+    grey = (torch.rand(total) < 0.2)[rows].to(x.device).view(n, 1, 1, 1)
     out = torch.where(grey, _grey(out).expand(-1, 3, -1, -1), out)
     if blur:
-        out = gaussian_blur(out, max(3, int(0.1 * size) // 2 * 2 + 1))
+        out = gaussian_blur(out, max(3, int(0.1 * size) // 2 * 2 + 1), rows=rows, total=total)
     return out

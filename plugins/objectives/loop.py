@@ -1,4 +1,4 @@
-"""The pretraining loop every objective shares: sampling, augmentation, SGD + schedule, checkpoints, NaN stop."""
+"""The pretraining loop every objective shares: sampling, augmentation, SGD + schedule, checkpoints, NaN stop, DDP ranks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from harness import CellFailed, content_key
 
 from . import checkpoint
 from .augment import TwoViews
+from .distributed import World
 from .prefetch import Batches, prefetch_depth
 from .schedule import lr_factor, set_lr
 
@@ -50,6 +51,11 @@ class Pretrainer:
     Hyperparameters live in `self.hp` (the component's resolved params). The encoder's `embed`
     (when it has one, e.g. alexnet-small) is the output the loss sees; otherwise the objective
     puts its own `head` on the encoder's features. Heads are dropped after pretraining.
+
+    Under torch.distributed (several ranks, see distributed.py) each rank augments and embeds its slice
+    of the global batch; `loss` should pass embeddings through `self.world.gather` so that it sees the
+    whole global batch, as the built-in objectives do. A loss that does not gather is computed per rank
+    and its gradients are averaged, as plain DDP would.
     """
 
     name = "objective"
@@ -58,6 +64,7 @@ class Pretrainer:
     def __init__(self, **hp: Any):
         self.hp = hp
         self.heads = nn.ModuleDict()
+        self.world = World()
 
     # -- to override -----------------------------------------------------------------------
     def setup(self, encoder: nn.Module, device: torch.device) -> None:
@@ -97,13 +104,20 @@ class Pretrainer:
         budget = ctx.budget
         device = ctx.device
         steps = budget.steps(len(data))
+        world = self.world = World.current()
+        if budget.batch_size < world.size:
+            raise CellFailed(f"objective {self.name}: batch_size {budget.batch_size} is smaller than the {world.size} "
+                             f"processes sharing it; raise batch_size or use fewer processes")
+        part = world.share(budget.batch_size)
+        rows = slice(part.start, part.stop) if world.distributed else None
         crop = self.hp.get("crop_size") or budget.image_size
         views = TwoViews(crop, blur=self.blur, scale_min=self.hp.get("scale_min", 0.08))
+        world.broadcast_(encoder)  # ranks start from rank 0's weights (they agree already when seeded alike)
         torch.manual_seed(content_seed(ctx.seed, "heads"))
         self.setup(encoder, device)
         self.heads.to(device)
         params = [p for p in list(encoder.parameters()) + list(self.heads.parameters()) if p.requires_grad]
-        base_lr = self.hp["lr"] * budget.batch_size / 256  # linear scaling rule
+        base_lr = self.hp["lr"] * budget.batch_size / 256  # linear scaling rule (global batch)
         opt = torch.optim.SGD(params, lr=base_lr, momentum=self.hp.get("momentum", 0.9),
                               weight_decay=self.hp.get("weight_decay", 1e-4))
 
@@ -111,14 +125,15 @@ class Pretrainer:
         key = content_key({"cell": ctx.cell.pretrained_key, "objective": self.name, "hp": hp, "steps": steps})
         path = ctx.checkpoint_dir / "pretrain.pt"
         start = 0
-        blob = checkpoint.load(path, key)
+        blob = checkpoint.load(path, key)  # every rank reads the same file: ranks stay identical
         if blob is not None:
             encoder.load_state_dict(blob["encoder"])
             self.heads.load_state_dict(blob["heads"])
             opt.load_state_dict(blob["optimizer"])
             self.load_extra_state(blob["extra"])
             start = int(blob["step"])
-            ctx.log(f"{self.name}: resuming from step {start} of {steps} ({path})")
+            if world.main:
+                ctx.log(f"{self.name}: resuming from step {start} of {steps} ({path})")
 
         every = int(self.hp.get("checkpoint_every", 0))
         seconds = float(self.hp.get("checkpoint_seconds", 300.0))
@@ -127,37 +142,47 @@ class Pretrainer:
         self.losses: list[float] = []
         encoder.train()
         self.heads.train()
-        batches = Batches(lambda i: data.batch(step_indices(ctx.seed, i, budget.batch_size, len(data), cache)),
-                          start, steps, prefetch_depth(getattr(data, "kind", "source")))
+        # Each rank makes only its rows of the global batch (images are deterministic per index).
+        def make(i: int) -> torch.Tensor:
+            return data.batch(step_indices(ctx.seed, i, budget.batch_size, len(data), cache)[part.start:part.stop])
+        batches = Batches(make, start, steps, prefetch_depth(getattr(data, "kind", "source")))
         stream = iter(batches)
         try:
-            for step, images in zip(range(start, steps), stream):
-                set_lr(opt, base_lr * lr_factor(budget.schedule, step, steps, self.hp.get("warmup_steps", 0)))
-                # Augmentation randomness is seeded per step, so a resumed run repeats it exactly.
-                torch.manual_seed(content_seed(ctx.seed, "step", step))
-                x1, x2 = views(images, device)
-                loss = self.loss(encoder, x1, x2)
-                value = float(loss.detach())
-                if not math.isfinite(value):
-                    raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
-                                     f"(lr {opt.param_groups[0]['lr']:.4g}); lower lr or check the data")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                self.after_step(encoder)
-                self.losses.append(value)
-                done = step + 1
-                ctx.progress(done, steps, "pretrain")
-                due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
-                if due and done < steps:
-                    checkpoint.save(path, key, done, {
-                        "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
-                        "optimizer": opt.state_dict(), "extra": self.extra_state()})
-                    last_save = time.monotonic()
+            with world.batchnorm(encoder, self.heads) as per_rank:
+                if per_rank and world.main:
+                    ctx.log(f"{self.name}: {len(per_rank)} BatchNorm layer(s) of their own kind keep per-rank "
+                            f"statistics under DDP: {', '.join(per_rank[:3])}")
+                for step, images in zip(range(start, steps), stream):
+                    set_lr(opt, base_lr * lr_factor(budget.schedule, step, steps, self.hp.get("warmup_steps", 0)))
+                    # Augmentation randomness is seeded per step, so a resumed run repeats it exactly
+                    # (and every rank draws the global batch's parameters, then applies its rows').
+                    torch.manual_seed(content_seed(ctx.seed, "step", step))
+                    x1, x2 = views(images, device, rows, budget.batch_size)
+                    loss = self.loss(encoder, x1, x2)
+                    value = world.mean(loss)  # the same on every rank, so a NaN stops them all
+                    if not math.isfinite(value):
+                        raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
+                                         f"(lr {opt.param_groups[0]['lr']:.4g}); lower lr or check the data")
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    world.average_gradients(params)
+                    opt.step()
+                    self.after_step(encoder)
+                    self.losses.append(value)
+                    done = step + 1
+                    if not world.main:
+                        continue
+                    ctx.progress(done, steps, "pretrain")
+                    due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
+                    if due and done < steps:
+                        checkpoint.save(path, key, done, {
+                            "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
+                            "optimizer": opt.state_dict(), "extra": self.extra_state()})
+                        last_save = time.monotonic()
         finally:
             stream.close()  # stops the prefetch thread, also when the cell fails
         self.data_seconds = batches.wait_seconds  # time the loop waited for images
-        if path.exists():
+        if world.main and path.exists():
             path.unlink()  # the finished encoder is cached by the harness; the checkpoint is spent
         return encoder
 

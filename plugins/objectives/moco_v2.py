@@ -13,9 +13,11 @@ from .loop import Pretrainer, common_params
 
 
 class MoCoV2(Pretrainer):
-    """Single-device MoCo v2. BatchNorm would let a query find its key through batch statistics
-    (MoCo fixes that by shuffling across GPUs); here the key batch is shuffled and pushed through in
-    `bn_splits` sub-batches, the usual one-device emulation of shuffle-BN.
+    """MoCo v2. BatchNorm would let a query find its key through batch statistics (MoCo fixes that by
+    shuffling across GPUs); here the global key batch is shuffled and pushed through in `bn_splits`
+    sub-batches, the one-device emulation of shuffle-BN. Under DDP the ranks gather the key views,
+    draw the same shuffle, each embeds its share of the sub-batches, and the keys are gathered back:
+    the same keys as one process, and every rank enqueues all of them, so the queues stay identical.
     """
 
     name = "moco-v2"
@@ -43,11 +45,15 @@ class MoCoV2(Pretrainer):
             self.heads = saved
 
     def loss(self, encoder, x1, x2):
-        q = self.embed(encoder, x1)
+        world = self.world
+        q = world.gather(self.embed(encoder, x1))
         with torch.no_grad():
+            x2 = world.gather(x2, grad=False)
             splits = self.hp["bn_splits"] if len(x2) >= 2 * self.hp["bn_splits"] else 1
             perm = torch.randperm(len(x2), device=x2.device)
-            k = torch.cat([self._key_embed(c) for c in x2[perm].chunk(splits)])
+            chunks = x2[perm].chunk(splits)
+            mine = [self._key_embed(chunks[i]) for i in world.share(len(chunks))]
+            k = world.gather(torch.cat(mine) if mine else q.new_zeros(0, q.shape[1]), grad=False)
             k = k[torch.argsort(perm)]
         pos = (q * k).sum(dim=1, keepdim=True)
         neg = q @ self.queue.T

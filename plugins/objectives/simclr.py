@@ -28,6 +28,7 @@ class SimCLR(Pretrainer):
 
     def loss(self, encoder, x1, x2):
         a, b = self.embed(encoder, torch.cat([x1, x2])).chunk(2)
+        a, b = self.world.gather(a), self.world.gather(b)  # negatives from the global batch under DDP
         return nt_xent(a, b, self.hp["temperature"])
 
 
