@@ -36,11 +36,13 @@ def _clean_metrics(metrics: Any, evaluator: str) -> dict[str, float | None]:
 
 def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
              progress: Callable[[int, int, str], None] | None = None,
-             log: Callable[[str], None] | None = None, device: Any = None) -> dict[str, Any]:
-    """Run `cell` and return its result dict (status 'ok' or 'failed'); never raises for cell errors."""
+             log: Callable[[str], None] | None = None, device: Any = None, processes: int = 1) -> dict[str, Any]:
+    """Run `cell` and return its result dict (status 'ok' or 'failed'); never raises for cell errors.
+    `processes` > 1 pretrains in that many DDP ranks (harness/ddp.py); the evaluator runs once, here."""
     started = _now()
     t0 = time.perf_counter()
-    ctx = CellContext(cell, registry, run_dir, device=device, progress=progress, log=log, memo=memo)
+    ctx = CellContext(cell, registry, run_dir, device=device, progress=progress, log=log, memo=memo,
+                      processes=processes)
     metrics: dict[str, float | None] = {}
     error = None
     evaluator_comp = None
@@ -56,6 +58,8 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
     result = make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
                          str(ctx.device), evaluator_comp)
     result["artifacts"] = dict(ctx.artifacts)
+    if processes > 1:
+        result["hardware"]["processes"] = processes
     return result
 
 

@@ -58,11 +58,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _dry_run(matrix, registry, run_dir, args.force)
     settings = matrix.config["matrix"]
     executor = args.executor or settings.get("executor", "local")
-    options = {}
+    options = {"processes": args.procs_per_cell if args.procs_per_cell is not None else settings.get("procs_per_cell")}
     if executor == "ray":
-        options = {"address": args.address, "block": args.disable_plugin,
-                   "cpus_per_cell": args.cpus_per_cell or settings.get("cpus_per_cell"),
-                   "gpus_per_cell": args.gpus_per_cell if args.gpus_per_cell is not None else settings.get("gpus_per_cell")}
+        options.update({"address": args.address, "block": args.disable_plugin,
+                        "cpus_per_cell": args.cpus_per_cell or settings.get("cpus_per_cell"),
+                        "gpus_per_cell": args.gpus_per_cell if args.gpus_per_cell is not None
+                        else settings.get("gpus_per_cell")})
     elif args.address:
         raise ConfigError("--address only applies to --executor ray")
     summary = run_matrix(matrix, registry, run_dir, force=args.force, executor=executor, executor_options=options)
@@ -221,9 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local (default: cells one after another here) or ray (every cell a Ray task)")
     p.add_argument("--address", help="with --executor ray: 'auto' or ray://host:port of a running cluster "
                                      "(default: start a local Ray instance)")
-    p.add_argument("--cpus-per-cell", type=float, help="with --executor ray: CPUs each cell task asks for (default 1)")
+    p.add_argument("--cpus-per-cell", type=float, help="with --executor ray: CPUs each cell task asks for "
+                                                       "(default 1 per DDP process, so 1)")
     p.add_argument("--gpus-per-cell", type=float, help="with --executor ray: GPUs each cell task asks for "
-                                                       "(default 0; 1 when cells should run on CUDA)")
+                                                       "(default 0; 1 when cells should run on CUDA; N > 1 "
+                                                       "pretrains with N DDP ranks)")
+    p.add_argument("--procs-per-cell", type=int, metavar="N",
+                   help="pretrain each cell with N DDP processes on one machine (gloo on CPU, NCCL on N GPUs); "
+                        "same result as one process at the same global batch (default 1)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("plugins", parents=[common], formatter_class=_Formatter, help="list plugins and components",

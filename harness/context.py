@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from . import ddp
 from .budget import Budget
 from .cell import Cell, ComponentRef, content_key
 from .components import GENERATOR, SOURCE
@@ -72,7 +73,8 @@ class CellContext:
 
     Intermediates are built lazily and cached by content key: the pretrained encoder lives in
     `<run_dir>/cache/encoders/<key>.safetensors`, so every evaluator of the same training (and
-    every re-run) reuses it.
+    every re-run) reuses it. With `processes` > 1 the pretraining runs in that many DDP ranks
+    (harness/ddp.py) and this process loads the encoder they cached.
     """
 
     def __init__(
@@ -84,8 +86,10 @@ class CellContext:
         progress: Callable[[int, int, str], None] | None = None,
         log: Callable[[str], None] | None = None,
         memo: dict | None = None,
+        processes: int = 1,
     ):
         self.cell = cell
+        self.processes = processes
         self.registry = registry
         self.run_dir = Path(run_dir)
         self.device = device or default_device()
@@ -207,6 +211,11 @@ class CellContext:
         if path.exists():
             model.load_state_dict(load_file(str(path)))
             self.log(f"reusing pretrained encoder {path.name}")
+        elif self.cell.objective is not None and self.processes > 1 and not ddp.in_process_group():
+            t0 = time.perf_counter()
+            ddp.pretrain_in_processes(self, self.processes)
+            model.load_state_dict(load_file(str(path)))
+            self.add_time("pretrain_s", time.perf_counter() - t0)
         elif self.cell.objective is not None:
             t0 = time.perf_counter()
             objective = self.build_ref(self.cell.objective)
@@ -215,12 +224,13 @@ class CellContext:
             result = objective.pretrain(model, data, self)
             model = result if isinstance(result, torch.nn.Module) else model
             model.cpu()
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            state = {k: v.contiguous() for k, v in model.state_dict().items()}
-            save_file(state, str(tmp))
-            os.replace(tmp, path)
-            path.with_suffix(".json").write_text(json.dumps({"cell": self.cell.to_dict()}, indent=1))
+            if ddp.is_main_rank():  # under DDP the ranks hold the same weights; rank 0 writes them
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                state = {k: v.contiguous() for k, v in model.state_dict().items()}
+                save_file(state, str(tmp))
+                os.replace(tmp, path)
+                path.with_suffix(".json").write_text(json.dumps({"cell": self.cell.to_dict()}, indent=1))
             self.add_time("pretrain_s", time.perf_counter() - t0)
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model

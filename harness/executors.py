@@ -14,10 +14,10 @@ CellDone = Callable[[Cell, dict[str, Any]], None]
 
 def execute_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
                  progress: Callable[[int, int, str], None] | None = None,
-                 log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 log: Callable[[str], None] | None = None, processes: int = 1) -> dict[str, Any]:
     """Run one cell and store its result atomically before returning it (so a crash after this
     point loses nothing, and a crash before it leaves no file at all)."""
-    result = run_cell(cell, registry, run_dir, memo=memo, progress=progress, log=log)
+    result = run_cell(cell, registry, run_dir, memo=memo, progress=progress, log=log, processes=processes)
     ResultStore(run_dir).write(result)
     return result
 
@@ -28,15 +28,21 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Cells in order, in-process; intermediates (sources, encoders) shared through one memo."""
+    """Cells in order, in-process; intermediates (sources, encoders) shared through one memo.
+    `processes` > 1: each cell's pretraining runs in that many DDP ranks on this machine."""
 
     name = "local"
+
+    def __init__(self, processes: int = 1):
+        from .ddp import check_processes
+
+        self.processes = check_processes(processes)
 
     def run(self, cells, registry, run_dir, on_start, on_done, progress, log) -> None:
         memo: dict = {}
         for cell in cells:
             on_start(cell)
-            on_done(cell, execute_cell(cell, registry, run_dir, memo, progress, log))
+            on_done(cell, execute_cell(cell, registry, run_dir, memo, progress, log, self.processes))
             # Keep sources (cheap to hold, costly to read); drop models and data objects between cells.
             for key in [k for k in memo if k[0] != "source"]:
                 del memo[key]
@@ -48,7 +54,11 @@ def _ray_executor(**options: Any) -> Executor:
     return RayExecutor(**options)
 
 
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": lambda **_: LocalExecutor(), "ray": _ray_executor}
+def _local_executor(processes: int = 1, **_: Any) -> Executor:
+    return LocalExecutor(processes)
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local_executor, "ray": _ray_executor}
 
 
 def get_executor(name: str, **options: Any) -> Executor:

@@ -29,13 +29,13 @@ def _worker_registry(block: list[str]):
     return load_registry(block=block)
 
 
-def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str, *deps: Any) -> str:
+def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str, processes: int, *deps: Any) -> str:
     """Compute a shared intermediate (a fitted generator, a pretrained encoder) into the disk cache.
     Errors are returned, not raised: the cells then hit them again and record them properly."""
     from .context import CellContext
 
     try:
-        ctx = CellContext(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir))
+        ctx = CellContext(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
         if what == "fit":
             ctx.data_component()
         else:
@@ -45,23 +45,37 @@ def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str,
         return f"{type(exc).__name__}: {exc}"
 
 
-def seebench_cell(cell_dict: dict, run_dir: str, block: list[str], *deps: Any) -> dict:
+def seebench_cell(cell_dict: dict, run_dir: str, block: list[str], processes: int, *deps: Any) -> dict:
     from .executors import execute_cell
 
-    return execute_cell(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir))
+    return execute_cell(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
 
 
 class RayExecutor:
     """Options: address (None starts a local Ray instance; 'auto' or 'ray://host:port' joins a cluster),
-    cpus_per_cell, gpus_per_cell, num_cpus (size of a local instance), max_retries (per cell, for
-    workers that die; a cell that raises is recorded as failed, not retried)."""
+    cpus_per_cell (default: one per process), gpus_per_cell, processes (DDP ranks per cell; default
+    gpus_per_cell when that is above 1, else 1), num_cpus (size of a local instance), max_retries (per
+    cell, for workers that die; a cell that raises is recorded as failed, not retried)."""
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, cpus_per_cell: float = 1, gpus_per_cell: float = 0,
-                 num_cpus: int | None = None, max_retries: int = 2, block: list[str] | None = None):
+    def __init__(self, address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float = 0,
+                 num_cpus: int | None = None, max_retries: int = 2, block: list[str] | None = None,
+                 processes: int | None = None):
+        from .ddp import check_processes
+
+        if gpus_per_cell > 1 and gpus_per_cell != int(gpus_per_cell):
+            raise ConfigError(f"--gpus-per-cell above 1 starts that many DDP ranks per cell and must be a whole "
+                              f"number, got {gpus_per_cell}")
+        if processes is None:
+            processes = int(gpus_per_cell) if gpus_per_cell > 1 else 1
+        self.processes = check_processes(processes)
+        if gpus_per_cell > 1 and int(gpus_per_cell) != self.processes:
+            raise ConfigError(f"--gpus-per-cell {gpus_per_cell:g} means {gpus_per_cell:g} DDP ranks per cell, but "
+                              f"--procs-per-cell is {self.processes}; give the same number or leave one out")
         self.address, self.num_cpus, self.max_retries = address, num_cpus, max_retries
-        self.cpus_per_cell, self.gpus_per_cell = cpus_per_cell, gpus_per_cell
+        self.cpus_per_cell = cpus_per_cell if cpus_per_cell is not None else self.processes
+        self.gpus_per_cell = gpus_per_cell
         self.block = list(block or [])
 
     def _init(self, ray) -> None:
@@ -100,7 +114,7 @@ class RayExecutor:
                 fit_groups[content_key({"data": cell.data.identity(), "seed": cell.seed})].append(cell)
             if cell.objective is not None:
                 train_groups[cell.pretrained_key].append(cell)
-        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, self.block, "fit")
+        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, self.block, "fit", 1)
                     for k, g in fit_groups.items() if len(g) > 1 or any(len(train_groups[c.pretrained_key]) > 1 for c in g)}
         train_refs = {}
         for key, group in train_groups.items():
@@ -108,7 +122,7 @@ class RayExecutor:
                 first = group[0]
                 deps = [fit_refs[k] for k in fit_refs if first.data is not None and
                         k == content_key({"data": first.data.identity(), "seed": first.seed})]
-                train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", *deps)
+                train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", self.processes, *deps)
 
         pending: dict[Any, Cell] = {}
         for cell in cells:
@@ -120,7 +134,7 @@ class RayExecutor:
                 if fk in fit_refs:
                     deps.append(fit_refs[fk])
             on_start(cell)
-            pending[run.remote(cell.to_dict(), run_dir, self.block, *deps)] = cell
+            pending[run.remote(cell.to_dict(), run_dir, self.block, self.processes, *deps)] = cell
         log(f"ray: {len(pending)} cell task(s), {len(train_refs)} shared pretraining and {len(fit_refs)} "
             f"shared fit task(s) on {ray.cluster_resources().get('CPU', 0):.0f} CPU(s)")
         try:
