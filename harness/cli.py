@@ -83,40 +83,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(matrix, registry, run_dir: Path, force: bool) -> int:
-    from tabulate import tabulate
+    from .dry_run import render
 
-    from .estimate import estimate_cells
-    from .store import ResultStore
-
-    store = ResultStore(run_dir)
-    estimates = estimate_cells(matrix.cells, registry, run_dir)
-    rows, total = [], 0.0
-    for cell in matrix.cells:
-        done = store.is_finished(cell.key) and not force
-        seconds = 0.0 if done else estimates[cell.key].seconds
-        total += seconds
-        rows.append([cell.key[:10], cell.row, cell.encoder.label if cell.encoder else "-",
-                     cell.objective.label if cell.objective else "-", cell.evaluator.label, cell.seed,
-                     cell.budget.name, "finished" if done else "to run",
-                     "-" if done else f"{estimates[cell.key].describe()}"])
-    print(f"{matrix.name}: {matrix.description}".rstrip(": "))
-    print(f"{len(matrix.cells)} cells from {matrix.origin}, results in {run_dir}\n")
-    print(tabulate(rows, headers=["key", "data", "encoder", "objective", "evaluator", "seed", "budget", "status",
-                                  "est. time"], tablefmt="simple"))
-    print(f"\nrough total: {_duration(total)} on this machine ({os.cpu_count()} cores"
-          f"); estimates time one encoder "
-          f"forward pass here and scale by images seen — real runs differ by 2x either way")
+    print(render(matrix, registry, run_dir, force))
     return 0
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 # -- plugins --------------------------------------------------------------------------------------
