@@ -40,3 +40,18 @@ def test_probe_on_digits(tmp_path):
     assert ctx.build_ref(c.evaluator).evaluate(ctx)["top1"] > 90.0
 
 
+
+
+def test_fast_probe_matches_the_paper_protocol_within_half_a_point(tmp_path):
+    """The fast default (L-BFGS, l2 1e-3) against Wang & Isola's Adam protocol on the same cached
+    features of all 10k Fashion-MNIST test images. Seed 1 had the largest gap measured by
+    benchmarks/probe.py: +0.32 with l2 1e-3, +1.36 with the former l2 3e-3."""
+    sizes = {"source": "fashion-mnist", "train_size": 10000, "test_size": 10000}
+    top1 = {}
+    for protocol in ("fast", "paper"):
+        c = cell(encoder=("alexnet-small", {"width": 0.25}), objective=("none", {}),
+                 evaluator=("linear-probe", {**sizes, "protocol": protocol}), seed=1, image_size=32)
+        ctx = context(c, tmp_path)
+        top1[protocol] = ctx.build_ref(c.evaluator).evaluate(ctx)["top1"]
+    assert top1["paper"] > 75.0, top1
+    assert abs(top1["fast"] - top1["paper"]) <= 0.5, top1
