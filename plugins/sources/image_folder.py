@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ from PIL import Image
 
 from harness import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl
 
+# Class lists shipped with seebench, by the name classes_file may give instead of a path.
+BUILTIN_LISTS = {"imagenet-100": "imagenet100.txt"}  # CMC's ImageNet-100 (Tian et al. 2019)
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 
 
@@ -34,8 +37,11 @@ class ImageFolder:
                 raise DataMissingError(f"image-folder: {base} has no class sub-folders")
             return present
         path = Path(self.classes_file).expanduser()
+        if not path.exists() and self.classes_file in BUILTIN_LISTS:
+            path = Path(str(resources.files(__package__) / BUILTIN_LISTS[self.classes_file]))
         if not path.exists():
-            raise DataMissingError(f"image-folder: class-list file {path} does not exist")
+            raise DataMissingError(f"image-folder: class-list file {path} does not exist "
+                                   f"(built-in lists: {', '.join(BUILTIN_LISTS)})")
         wanted = [ln.split()[0] for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
         missing = [c for c in wanted if c not in present]
         if missing:
@@ -95,7 +101,8 @@ def seebench_register_sources():
             description="images in root/<class>/ (or root/train|val/<class>/); a class-list file selects e.g. ImageNet-100",
             params=(
                 Param("root", "", "the folder with one sub-folder per class"),
-                Param("classes_file", "", "optional text file, one class folder name per line (first word)"),
+                Param("classes_file", "", "optional text file, one class folder name per line (first word), "
+                      "or a built-in list: imagenet-100 (CMC's 100 classes)"),
                 Param("size", 64, "images are resized and centre-cropped to size x size", minimum=8),
                 Param("test_fraction", 0.2, "held-out share per class when there are no train/val folders",
                       minimum=0.0, maximum=1.0),
