@@ -122,7 +122,8 @@ class RayExecutor:
                 first = group[0]
                 deps = [fit_refs[k] for k in fit_refs if first.data is not None and
                         k == content_key({"data": first.data.identity(), "seed": first.seed})]
-                train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", self.processes, *deps)
+                train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", self.processes,
+                                                 *deps)
 
         pending: dict[Any, Cell] = {}
         for cell in cells:

@@ -76,7 +76,8 @@ def color_jitter(x: torch.Tensor, strength: float, hue: float, p: float, rows: s
     n = total or len(x)
     dev = x.device
     apply = (torch.rand(n) < p)[rows].to(dev).view(-1, 1, 1, 1)
-    factor = lambda: torch.empty(n).uniform_(max(0.0, 1 - strength), 1 + strength)[rows].to(dev).view(-1, 1, 1, 1)  # noqa: E731
+    low, high = max(0.0, 1 - strength), 1 + strength
+    factor = lambda: torch.empty(n).uniform_(low, high)[rows].to(dev).view(-1, 1, 1, 1)  # noqa: E731
     out = x
     for op in torch.randperm(4).tolist():
         if op == 0:  # brightness

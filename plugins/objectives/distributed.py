@@ -95,7 +95,7 @@ class World:
         return self.rank == 0
 
     def share(self, n: int) -> range:
-        """This rank's contiguous part of range(n) (torch.tensor_split's split: the first n % size ranks get one more)."""
+        """This rank's contiguous part of range(n), split as torch.tensor_split does (first ranks one more)."""
         base, extra = divmod(n, self.size)
         start = self.rank * base + min(self.rank, extra)
         return range(start, start + base + (self.rank < extra))

@@ -1,4 +1,4 @@
-"""The pretraining loop every objective shares: sampling, augmentation, SGD + schedule, checkpoints, NaN stop, DDP ranks."""
+"""The pretraining loop every objective shares: sampling, augmentation, SGD + schedule, checkpoints, NaN stop, DDP."""
 
 from __future__ import annotations
 
