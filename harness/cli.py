@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="with --executor ray: 'auto' or ray://host:port of a running cluster "
                                      "(default: start a local Ray instance)")
     p.add_argument("--cpus-per-cell", type=float, help="with --executor ray: CPUs each cell task asks for "
-                                                       "(default 1 per DDP process, so 1)")
+                                                       "(default: one per DDP process, so 1 without --procs-per-cell)")
     p.add_argument("--gpus-per-cell", type=float, help="with --executor ray: GPUs each cell task asks for "
                                                        "(default 0; 1 when cells should run on CUDA; N > 1 "
                                                        "pretrains with N DDP ranks)")
