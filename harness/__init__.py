@@ -25,6 +25,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .images import ImageSet, to_model_input, to_rgb, to_uint8
+from .matrix import component_ref
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,6 @@ __all__ = [
     "AXES", "Budget", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
     "ConfigError", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
     "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
-    "SeebenchError", "UnknownComponentError", "content_key", "default_device", "hookimpl",
+    "SeebenchError", "UnknownComponentError", "component_ref", "content_key", "default_device", "hookimpl",
     "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",
 ]

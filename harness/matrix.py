@@ -120,6 +120,17 @@ def _version(comp: Component) -> str:
     return f"{comp.plugin}=={comp.plugin_version}/{comp.version}"
 
 
+def component_ref(registry: Any, kind: str | None, spec: str, params: Mapping[str, Any] | None = None,
+                  where: str = "component", label: str | None = None) -> ComponentRef:
+    """`NAME[:k=v,...]` (plus `params`) -> the ComponentRef a matrix makes of it: resolved parameters
+    and the same version string, so a plugin building a nested cell gets the key a matrix cell of the
+    same components has. `kind` None means pretraining data (a generator or a source)."""
+    name, spec_params = parse_component_spec(spec, where)
+    comp = registry.get_data(name, where) if kind is None else registry.get(kind, name, where)
+    _, resolved = registry.resolve(comp.kind, name, {**spec_params, **dict(params or {})}, where)
+    return ComponentRef(comp.kind, name, resolved, label or name, _version(comp))
+
+
 def _axis_entry(raw: Any, kind: str | None, registry: Any, defaults: Mapping[str, Any], where: str) -> AxisEntry:
     if isinstance(raw, str):
         name, params = parse_component_spec(raw, where)

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from harness import ENCODER, GENERATOR, OBJECTIVE, Budget, Cell, CellContext, ComponentRef, ConfigError
-from harness.specs import parse_component_spec
+from harness import component_ref as matrix_component_ref
 
 FIT_EVALUATOR = ComponentRef("evaluator", "featvis-fit")  # a nested cell has no evaluator; fixes its key
 
@@ -15,9 +15,7 @@ FIT_EVALUATOR = ComponentRef("evaluator", "featvis-fit")  # a nested cell has no
 def component_ref(registry: Any, kind: str, spec: str, where: str) -> ComponentRef:
     """`NAME[:k=v,...]` -> the ComponentRef a matrix would make of it (same parameters and version,
     so the nested cell's encoder key is the one of a matrix cell with the same components)."""
-    name, params = parse_component_spec(spec, where)
-    comp, resolved = registry.resolve(kind, name, params, where)
-    return ComponentRef(kind, name, resolved, name, f"{comp.plugin}=={comp.plugin_version}/{comp.version}")
+    return matrix_component_ref(registry, kind, spec, where=where)
 
 
 def fit_budget(ctx: Any, images: int, batch_size: int) -> Budget:
