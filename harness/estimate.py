@@ -136,9 +136,9 @@ def _flops_per_image(cell: Cell, registry: Any, size: int, cache: dict) -> float
     return cache[key]
 
 
-def _cpu_time(generate: Any, indices: range, size: int) -> float:
+def _cpu_time(generate: Any, indices: list[int], size: int) -> float:
     t0 = time.process_time()
-    generate(list(indices), 0, size)
+    generate(indices, 0, size)
     return max(time.process_time() - t0, 1e-6)
 
 
@@ -151,10 +151,10 @@ def _render_batch(obj: Any, size: int) -> int:
 
 
 def _render_rate(cell: Cell, registry: Any, cache: dict) -> float | None:
-    """Images per CPU-second one thread renders of the cell's generator at the budget's size: the
-    best of growing batches after the first (which pays any set-up, and is all that is timed of a
-    generator slower than 2 CPU-seconds a batch), each timed by CPU time, so the rate is what an
-    idle core gives. A generator that renders in fixed batches starts with one."""
+    """Images per CPU-second one thread renders of the cell's generator at the budget's size, timed
+    by CPU time (what an idle core gives) on batches growing towards the budget's batch size; the
+    first pays any set-up and is all that is timed of a generator slower than 2 CPU-seconds a batch.
+    A generator that renders in fixed batches starts with one."""
     ref, size = cell.data, cell.budget.image_size
     key = ("render", content_key(ref.identity()), size)
     if key not in cache:
@@ -162,16 +162,24 @@ def _render_rate(cell: Cell, registry: Any, cache: dict) -> float | None:
         comp = registry.get(GENERATOR, ref.name)
         obj = comp.factory(**dict(ref.params))
         if not hasattr(obj, "fit"):  # a generator fitted first (a GAN) has no speed before its fit
-            n, start, spent, rate = _render_batch(obj, size), 0, 0.0, 0.0
+            # indices drawn over the whole dataset, as training batches are (a generator whose cost
+            # depends on how indices group, e.g. one network per block of them, is timed as it runs)
+            distinct = max(1, cell.budget.pretrain_dataset_size())
+            order = torch.randperm(distinct, generator=torch.Generator().manual_seed(0)).tolist()
+            most = min(cell.budget.batch_size, distinct)
+            n, start, spent = min(_render_batch(obj, size), most), 0, 0.0
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                first = _cpu_time(obj.generate, range(start, start + n), size)
+                first = _cpu_time(obj.generate, order[start:start + n], size)
                 start, rate = n, n / first
-                if first < 2.0:  # quick: the first batch paid the set-up; time later ones
-                    while spent < 0.5 and start < 256:
-                        dt = _cpu_time(obj.generate, range(start, start + n), size)
-                        rate, spent, start, n = max(rate, n / dt), spent + dt, start + n, n * 2
+                if first < 2.0:  # quick: the first batch paid the set-up; time later, larger ones
+                    while spent < 0.5 and start + n <= distinct:
+                        n = min(2 * n, most)
+                        dt = _cpu_time(obj.generate, order[start:start + n], size)
+                        rate, spent, start = n / dt, spent + dt, start + n
+                        if n == most:
+                            break
             finally:
                 torch.set_num_threads(threads)
         cache[key] = rate
