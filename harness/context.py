@@ -14,6 +14,7 @@ from . import ddp
 from .budget import Budget
 from .cell import Cell, ComponentRef, content_key
 from .components import GENERATOR, SOURCE
+from .image_cache import RenderedImages, will_cache
 from .images import ImageSet, check_uint8_batch, resize, to_uint8
 
 ENV_DEVICE = "SEEBENCH_DEVICE"
@@ -43,6 +44,10 @@ class PretrainData:
         else:
             self._set = None
             self._len = budget.pretrain_dataset_size()
+        # Several epochs over fewer distinct images: render each once and serve repeats from memory.
+        self._rendered = None
+        if kind != SOURCE and will_cache(self._len, budget.images_seen(self._len), self.size):
+            self._rendered = RenderedImages(self._len, self._render)
 
     @property
     def name(self) -> str:
@@ -58,6 +63,16 @@ class PretrainData:
             if images.shape[-1] != self.size or images.shape[-2] != self.size:
                 images = to_uint8(resize(images.float() / 255.0, self.size))
             return images
+        if self._rendered is not None:
+            return self._rendered.batch(idx)
+        return self._render(idx)
+
+    @property
+    def rendered(self) -> int:
+        """Distinct images held in memory (0 when every image seen is rendered afresh)."""
+        return self._rendered.count if self._rendered is not None else 0
+
+    def _render(self, idx: list[int]) -> torch.Tensor:
         images = self.obj.generate(idx, self.seed, self.size)
         return check_uint8_batch(images, f"generator '{self.ref.name}'.generate")
 

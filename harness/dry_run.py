@@ -8,6 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from . import preflight
 from .estimate import ASSUMED_GPU_FLOPS, DEFAULT_PASSES, duration, estimate_cells, pretrain_plans
 from .store import ResultStore
 
@@ -63,10 +64,16 @@ def render(matrix: Any, registry: Any, run_dir: Path, force: bool) -> str:
            f"{len(matrix.cells)} cells from {matrix.origin}, results in {run_dir}", "",
            tabulate(rows, headers=["key", "data", "encoder", "objective", "evaluator", "seed", "budget", "status",
                                    "est. time"], tablefmt="simple")]
+    to_run = [c for c in matrix.cells if force or not store.is_finished(c.key)]
+    problems = preflight.problems(to_run, registry)
+    out += [""] + ([f"preflight: {len(problems)} problem(s); `seebench run` would refuse to start:"]
+                   + [f"  {p}" for p in problems] if problems else
+                   ["preflight: the probes' and data's files are in place"])
     if plans:
         table, t = _plan_table(plans)
-        out += ["", "pretraining plan, per seed (a generator renders every image it shows: epochs re-render "
-                "its distinct images):", table]
+        out += ["", "pretraining plan, per seed (a generator renders each distinct image once and keeps it in "
+                "memory for later epochs while they fit under $SEEBENCH_IMAGE_CACHE_GB, by default a quarter "
+                "of this machine's memory):", table]
         if t["assumed"]:
             out.append("* a real source's size is known only once it is read: the budget's dataset_size is assumed")
         unrendered = f" ({t['unrendered']} fitted generator(s) not counted)" if t["unrendered"] else ""

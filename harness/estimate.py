@@ -1,8 +1,8 @@
 """Rough cost of cells for --dry-run: past wall times where known, else timed passes scaled up.
 
 Per distinct pretraining (cells that differ only by evaluator share one) the plan counts the
-images a generator renders on the fly (every image seen is rendered: `epochs` re-render the
-`dataset_size` distinct images), the optimiser steps, and three times: rendering at the
+images a generator renders on the fly (each of the `dataset_size` distinct images once when
+later epochs fit in memory, see image_cache.py; else every image seen), the optimiser steps, and three times: rendering at the
 generator's speed timed here (one thread, as the prefetch thread renders), training on this
 machine (one timed forward pass at the crop size x passes x images seen), and training on a GPU
 from the encoder's FLOPs at an assumed sustained rate (ASSUMED_GPU_FLOPS).
@@ -22,6 +22,7 @@ import torch
 
 from .cell import Cell, content_key
 from .components import GENERATOR, OBJECTIVE, SOURCE
+from .image_cache import images_rendered
 from .store import load_results
 
 DEFAULT_PASSES = 6.0  # two augmented views, forward + backward (~2x forward) each
@@ -233,7 +234,7 @@ def pretrain_plans(cells: list[Cell], registry: Any, cache: dict | None = None) 
         steps = int(math.ceil(seen / budget.batch_size))
         crop = _crop(cell)
         passes = _passes(cell, registry)
-        rendered = seen if cell.data.kind == GENERATOR else 0
+        rendered = images_rendered(distinct, seen, budget.image_size) if cell.data.kind == GENERATOR else 0
         rate = None
         if rendered:
             try:
