@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import preflight
 from .executors import get_executor
 from .matrix import Matrix
 from .progress import MatrixProgress
@@ -30,11 +31,12 @@ def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False
                live: bool | None = None, executor_options: dict[str, Any] | None = None) -> RunSummary:
     run_dir = Path(run_dir)
     store = ResultStore(run_dir)
+    todo = [c for c in matrix.cells if force or not store.is_finished(c.key)]
+    preflight.check(todo, registry)  # a missing probe or data set stops the run before any pretraining
     store.prepare()
     atomic_write_text(run_dir / "matrix.json", json.dumps(
         {"name": matrix.name, "origin": matrix.origin, "config": matrix.config,
          "cells": [c.key for c in matrix.cells]}, indent=1, default=str) + "\n")
-    todo = [c for c in matrix.cells if force or not store.is_finished(c.key)]
     summary = RunSummary(total=len(matrix.cells), skipped=len(matrix.cells) - len(todo))
     registry.notify("seebench_matrix_started", cells=matrix.cells, run_dir=run_dir)
     results: list[dict[str, Any]] = []

@@ -38,9 +38,8 @@ class FashionMNIST:
         self.root = Path(root)
         self.sizes = {"train": train_size, "test": test_size}
 
-    def load(self, split: str) -> ImageSet:
-        if split not in FILES:
-            raise ValueError(f"fashion-mnist: split must be 'train' or 'test', got {split!r}")
+    def _files(self, split: str) -> tuple[Path, Path]:
+        """The split's images and labels files, or DataMissingError naming the one missing."""
         images_file, labels_file = (self.root / f for f in FILES[split])
         for f in (images_file, labels_file):
             if not f.exists():
@@ -48,6 +47,16 @@ class FashionMNIST:
                     f"fashion-mnist: {f} is missing; install it with `sudo apt-get install "
                     f"dataset-fashion-mnist` or pass root=DIR holding the four IDX .gz files"
                 )
+        return images_file, labels_file
+
+    def preflight(self, pf=None, splits=("train", "test")) -> None:
+        for split in splits:
+            self._files(split)
+
+    def load(self, split: str) -> ImageSet:
+        if split not in FILES:
+            raise ValueError(f"fashion-mnist: split must be 'train' or 'test', got {split!r}")
+        images_file, labels_file = self._files(split)
         images = torch.from_numpy(read_idx(images_file).copy()).unsqueeze(1)
         labels = torch.from_numpy(read_idx(labels_file).astype(np.int64))
         full = ImageSet(images, labels, list(CLASSES), name=f"fashion-mnist/{split}")

@@ -32,6 +32,10 @@ class KNNEvaluator:
         self.train_size, self.test_size = train_size, test_size
         self.k, self.temperature = k, temperature
 
+    def preflight(self, pf) -> None:
+        """Before any pretraining: the source's files are there (checked cheaply by the source)."""
+        pf.source(self.source, self.source_params, where="knn")
+
     def evaluate(self, ctx) -> dict[str, float]:
         train, train_labels, test, test_labels, num_classes = ctx.labelled_features(
             self.source, self.source_params, self.train_size, self.test_size, who="knn")

@@ -18,6 +18,10 @@ class LinearProbe:
         self.protocol, self.l2, self.max_iter = protocol, l2, max_iter
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
 
+    def preflight(self, pf) -> None:
+        """Before any pretraining: the source's files are there (checked cheaply by the source)."""
+        pf.source(self.source, self.source_params, where="linear-probe")
+
     def evaluate(self, ctx) -> dict[str, float]:
         train, train_labels, test, test_labels, classes = ctx.labelled_features(
             self.source, self.source_params, self.train_size, self.test_size, who="linear-probe")

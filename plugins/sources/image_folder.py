@@ -16,6 +16,15 @@ BUILTIN_LISTS = {"imagenet-100": "imagenet100.txt"}  # CMC's ImageNet-100 (Tian 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 
 
+def _images_in(folder: Path):
+    """Image files anywhere under `folder`, lazily (a check stops at the first)."""
+    return (p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+
+
+def _no_images(folder: Path) -> DataMissingError:
+    return DataMissingError(f"image-folder: class folder {folder} holds no images ({', '.join(sorted(EXTENSIONS))})")
+
+
 class ImageFolder:
     """`root/<split>/<class>/*.jpg` when `root/train` exists, else `root/<class>/*.jpg` split by
     `test_fraction`. Images are resized (shorter side) and centre-cropped to `size` x `size` RGB."""
@@ -30,7 +39,8 @@ class ImageFolder:
 
     def _classes(self, base: Path) -> list[str]:
         if not base.is_dir():
-            raise DataMissingError(f"image-folder: {base} is not a folder")
+            raise DataMissingError(f"image-folder: {base} is not a folder; set root= to a folder with one "
+                                   f"sub-folder per class (or train/ and val/ holding them)")
         present = sorted(p.name for p in base.iterdir() if p.is_dir())
         if not self.classes_file:
             if not present:
@@ -47,14 +57,32 @@ class ImageFolder:
         if missing:
             raise DataMissingError(
                 f"image-folder: class-list {path} names {len(missing)} class folder(s) missing under {base}: "
-                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; put them there or fix root=/classes_file=")
         return wanted
 
     def _files(self, folder: Path) -> list[Path]:
-        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+        files = sorted(_images_in(folder))
         if not files:
-            raise DataMissingError(f"image-folder: class folder {folder} holds no images ({', '.join(sorted(EXTENSIONS))})")
+            raise _no_images(folder)
         return files[: self.max_per_class] if self.max_per_class else files
+
+    def _base(self, split: str) -> tuple[Path, bool]:
+        """The folder holding `split`'s class folders, and whether the root has train/val folders."""
+        if split not in ("train", "test"):
+            raise ValueError(f"image-folder: split must be 'train' or 'test', got {split!r}")
+        split_dirs = (self.root / "train").is_dir()
+        base = self.root / ("train" if split == "train" else "val") if split_dirs else self.root
+        if split_dirs and split == "test" and not base.is_dir():
+            base = self.root / "test"
+        return base, split_dirs
+
+    def preflight(self, pf=None, splits=("train", "test")) -> None:
+        """The checks `load` makes, without reading an image: the root, the class list, and every
+        class folder holding at least one image."""
+        for base in dict.fromkeys(self._base(split)[0] for split in splits):
+            for name in self._classes(base):
+                if next(_images_in(base / name), None) is None:
+                    raise _no_images(base / name)
 
     def _read(self, path: Path) -> np.ndarray:
         try:
@@ -69,12 +97,7 @@ class ImageFolder:
             raise DataMissingError(f"image-folder: cannot read {path}: {exc}") from exc
 
     def load(self, split: str) -> ImageSet:
-        if split not in ("train", "test"):
-            raise ValueError(f"image-folder: split must be 'train' or 'test', got {split!r}")
-        split_dirs = (self.root / "train").is_dir()
-        base = self.root / ("train" if split == "train" else "val") if split_dirs else self.root
-        if split_dirs and split == "test" and not base.is_dir():
-            base = self.root / "test"
+        base, split_dirs = self._base(split)
         classes = self._classes(base)
         arrays, labels = [], []
         for label, name in enumerate(classes):

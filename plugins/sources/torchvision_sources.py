@@ -53,6 +53,31 @@ class TorchvisionSource:
         self.download = download
         self.sizes = {"train": train_size, "test": test_size}
 
+    def _missing(self, split: str, detail: str) -> DataMissingError:
+        return DataMissingError(
+            f"source 'torchvision:{self.variant}': the {split} split is not in {self.root} ({detail}). "
+            f"Put the dataset's files there (as torchvision.datasets.{self.variant} expects them), pass "
+            f"root=DIR where they are, or let seebench fetch them with download=true")
+
+    def preflight(self, pf=None, splits=("train", "test")) -> None:
+        """Without loading: the root holds files, and the dataset's own file check (where torchvision
+        has one that needs no constructor) passes. download=true: nothing to check."""
+        if self.download:
+            return
+        if not self.root.is_dir() or next(self.root.iterdir(), None) is None:
+            raise self._missing(splits[0] if splits else "train", "no such folder" if not self.root.is_dir() else "empty folder")
+        check = getattr(self.cls, "_check_integrity", None) or getattr(self.cls, "_check_exists", None)
+        if check is None:
+            return
+        try:
+            probe = self.cls.__new__(self.cls)
+            probe.root = str(self.root)
+            ok = check(probe)
+        except Exception:  # noqa: BLE001 - a check that needs the constructor: load() will tell
+            return
+        if ok is False:
+            raise self._missing(splits[0] if splits else "train", "its files are missing or corrupt")
+
     def load(self, split: str) -> ImageSet:
         if split not in ("train", "test"):
             raise ValueError(f"torchvision:{self.variant}: split must be 'train' or 'test', got {split!r}")
@@ -61,11 +86,7 @@ class TorchvisionSource:
         except (RuntimeError, OSError) as exc:  # torchvision: "Dataset not found ..." or a missing file
             if self.download:
                 raise
-            raise DataMissingError(
-                f"source 'torchvision:{self.variant}': the {split} split is not in {self.root} ({exc}). "
-                f"Put the dataset's files there (as torchvision.datasets.{self.variant} expects them), pass "
-                f"root=DIR where they are, or let seebench fetch them with download=true"
-            ) from None
+            raise self._missing(split, str(exc)) from None
         data = getattr(ds, "data", None)
         labels = getattr(ds, "targets", None)
         if labels is None:
