@@ -15,6 +15,7 @@ from .components import EVALUATOR
 from .context import CellContext
 from .errors import CellFailed
 from .schema import SCHEMA_VERSION
+from .threads import cell_threads, rank_threads
 
 
 def _now() -> str:
@@ -36,9 +37,18 @@ def _clean_metrics(metrics: Any, evaluator: str) -> dict[str, float | None]:
 
 def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
              progress: Callable[[int, int, str], None] | None = None,
-             log: Callable[[str], None] | None = None, device: Any = None, processes: int = 1) -> dict[str, Any]:
+             log: Callable[[str], None] | None = None, device: Any = None, processes: int = 1,
+             threads: int | None = None) -> dict[str, Any]:
     """Run `cell` and return its result dict (status 'ok' or 'failed'); never raises for cell errors.
-    `processes` > 1 pretrains in that many DDP ranks (harness/ddp.py); the evaluator runs once, here."""
+    `processes` > 1 pretrains in that many DDP ranks (harness/ddp.py); the evaluator runs once, here.
+    `threads`: torch intra-op threads for the whole cell (None: as they are), restored afterwards; the
+    result's hardware.torch_threads is the count the cell ran with."""
+    with cell_threads(threads):
+        return _run_cell(cell, registry, run_dir, memo, progress, log, device, processes)
+
+
+def _run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None, progress: Any, log: Any, device: Any,
+              processes: int) -> dict[str, Any]:
     started = _now()
     t0 = time.perf_counter()
     ctx = CellContext(cell, registry, run_dir, device=device, progress=progress, log=log, memo=memo,
@@ -60,6 +70,8 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
     result["artifacts"] = dict(ctx.artifacts)
     if processes > 1:
         result["hardware"]["processes"] = processes
+        result["hardware"]["threads_per_process"] = rank_threads(result["hardware"]["torch_threads"], processes,
+                                                                 ctx.device.type)
     return result
 
 

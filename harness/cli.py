@@ -54,11 +54,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = _registry(args)
     matrix = load_matrix(args.matrix, registry, args.set)
     run_dir = Path(args.out) if args.out else DEFAULT_OUT / matrix.name
+    threads = _threads(args, matrix)
     if args.dry_run:
         return _dry_run(matrix, registry, run_dir, args.force)
     settings = matrix.config["matrix"]
     executor = args.executor or settings.get("executor", "local")
-    options = {"processes": args.procs_per_cell if args.procs_per_cell is not None else settings.get("procs_per_cell")}
+    options = {"processes": args.procs_per_cell if args.procs_per_cell is not None else settings.get("procs_per_cell"),
+               "threads": threads}
     if executor == "ray":
         options.update({"address": args.address, "block": args.disable_plugin,
                         "cpus_per_cell": args.cpus_per_cell or settings.get("cpus_per_cell"),
@@ -80,6 +82,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(f"seebench: all {summary.total} cells finished ({ran}); results in {run_dir}", file=sys.stderr)
     return summary.exit_code
+
+
+def _threads(args: argparse.Namespace, matrix) -> int | None:
+    """--threads, else [matrix] threads, else None (the executor's default); checked here, naming where it came from."""
+    from .threads import check_threads
+
+    if args.threads is not None:
+        return check_threads(args.threads, "--threads")
+    return check_threads(matrix.config["matrix"].get("threads"), f"{matrix.origin}: [matrix] threads")
 
 
 def _dry_run(matrix, registry, run_dir: Path, force: bool) -> int:
@@ -200,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--procs-per-cell", type=int, metavar="N",
                    help="pretrain each cell with N DDP processes on one machine (gloo on CPU, NCCL on N GPUs); "
                         "same result as one process at the same global batch (default 1)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch intra-op threads each cell runs with (default: torch's default, all cores, with the "
+                        "local executor; --cpus-per-cell rounded down, at least 1, with ray); local and Ray runs "
+                        "give identical numbers only at the same thread count")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("plugins", parents=[common], formatter_class=_Formatter, help="list plugins and components",

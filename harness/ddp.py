@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from .errors import CellFailed, ConfigError
+from .threads import rank_threads
 
 BACKENDS = {"cpu": "gloo", "cuda": "nccl"}
 
@@ -83,7 +84,9 @@ def pretrain_in_processes(ctx: Any, n: int) -> None:
     if ctx.cell.data is not None:
         ctx.data_component()  # fit a generator (a DCGAN) once, here: the ranks then read it from the cache
     block, extra = _registry_recipe(ctx.registry)
-    threads = max(1, torch.get_num_threads() // n) if ctx.device.type == "cpu" else 1
+    # The cell's thread count (--threads) is in effect here: run_cell and the Ray tasks set it around the
+    # whole cell (harness/threads.py), so the n ranks share it, at least one each.
+    threads = rank_threads(torch.get_num_threads(), n, ctx.device.type)
     store = dist.TCPStore("127.0.0.1", 0, world_size=n, is_master=True, wait_for_workers=False)
     messages = mp.get_context("spawn").SimpleQueue()
     args = (n, ctx.cell.to_dict(), str(ctx.run_dir), block, extra, ctx.device.type, threads, store.port, messages)

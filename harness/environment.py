@@ -40,14 +40,22 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-@functools.lru_cache(maxsize=1)
 def hardware() -> dict[str, Any]:
+    """The machine, plus the torch intra-op thread count in effect now (the cell's, inside run_cell)."""
+    import torch
+
+    fixed = _machine()
+    return {"cpu": fixed["cpu"], "cores": fixed["cores"], "torch_threads": torch.get_num_threads(),
+            **{k: v for k, v in fixed.items() if k not in ("cpu", "cores")}}
+
+
+@functools.lru_cache(maxsize=1)
+def _machine() -> dict[str, Any]:
     import torch
 
     info: dict[str, Any] = {
         "cpu": _cpu_model(),
         "cores": os.cpu_count() or 0,
-        "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "hostname": platform.node(),
     }

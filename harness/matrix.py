@@ -19,7 +19,7 @@ from .specs import parse_component_spec, parse_value
 
 AXIS_KEYS = {"data": None, "encoders": ENCODER, "objectives": OBJECTIVE, "evaluators": EVALUATOR}
 MATRIX_KEYS = set(AXIS_KEYS) | {"name", "description", "seeds", "budgets", "executor", "cpus_per_cell",
-                                "gpus_per_cell", "procs_per_cell"}
+                                "gpus_per_cell", "procs_per_cell", "threads"}
 TOP_KEYS = {"matrix", "params", "vars", "exclude", "include"}
 MATCH_KEYS = {"data", "encoder", "objective", "evaluator", "seed", "budget"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -29,40 +29,46 @@ def _worker_registry(block: list[str]):
     return load_registry(block=block)
 
 
-def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str, processes: int, *deps: Any) -> str:
-    """Compute a shared intermediate (a fitted generator, a pretrained encoder) into the disk cache.
-    Errors are returned, not raised: the cells then hit them again and record them properly."""
+def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str, processes: int, threads: int,
+                     *deps: Any) -> str:
+    """Compute a shared intermediate (a fitted generator, a pretrained encoder) into the disk cache, with the
+    cells' thread count. Errors are returned, not raised: the cells then hit them again and record them properly."""
     from .context import CellContext
+    from .threads import cell_threads
 
     try:
-        ctx = CellContext(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
-        if what == "fit":
-            ctx.data_component()
-        else:
-            ctx.pretrained_encoder()
+        with cell_threads(threads):
+            ctx = CellContext(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
+            if what == "fit":
+                ctx.data_component()
+            else:
+                ctx.pretrained_encoder()
         return ""
     except Exception as exc:  # noqa: BLE001 - reported by the cells that need it
         return f"{type(exc).__name__}: {exc}"
 
 
-def seebench_cell(cell_dict: dict, run_dir: str, block: list[str], processes: int, *deps: Any) -> dict:
+def seebench_cell(cell_dict: dict, run_dir: str, block: list[str], processes: int, threads: int, *deps: Any) -> dict:
     from .executors import execute_cell
 
-    return execute_cell(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
+    return execute_cell(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes,
+                        threads=threads)
 
 
 class RayExecutor:
     """Options: address (None starts a local Ray instance; 'auto' or 'ray://host:port' joins a cluster),
     cpus_per_cell (default: one per process), gpus_per_cell, processes (DDP ranks per cell; default
-    gpus_per_cell when that is above 1, else 1), num_cpus (size of a local instance), max_retries (per
+    gpus_per_cell when that is above 1, else 1), threads (torch intra-op threads per cell, set in the worker;
+    default cpus_per_cell rounded down, at least 1), num_cpus (size of a local instance), max_retries (per
     cell, for workers that die; a cell that raises is recorded as failed, not retried)."""
 
     name = "ray"
 
     def __init__(self, address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float = 0,
                  num_cpus: int | None = None, max_retries: int = 2, block: list[str] | None = None,
-                 processes: int | None = None):
+                 processes: int | None = None, threads: int | None = None):
         from .ddp import check_processes
+        from .threads import check_threads, threads_for_cpus
 
         if gpus_per_cell > 1 and gpus_per_cell != int(gpus_per_cell):
             raise ConfigError(f"--gpus-per-cell above 1 starts that many DDP ranks per cell and must be a whole "
@@ -75,6 +81,7 @@ class RayExecutor:
                               f"--procs-per-cell is {self.processes}; give the same number or leave one out")
         self.address, self.num_cpus, self.max_retries = address, num_cpus, max_retries
         self.cpus_per_cell = cpus_per_cell if cpus_per_cell is not None else self.processes
+        self.threads = check_threads(threads) or threads_for_cpus(self.cpus_per_cell)
         self.gpus_per_cell = gpus_per_cell
         self.block = list(block or [])
 
@@ -114,7 +121,7 @@ class RayExecutor:
                 fit_groups[content_key({"data": cell.data.identity(), "seed": cell.seed})].append(cell)
             if cell.objective is not None:
                 train_groups[cell.pretrained_key].append(cell)
-        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, self.block, "fit", 1)
+        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, self.block, "fit", 1, self.threads)
                     for k, g in fit_groups.items() if len(g) > 1 or any(len(train_groups[c.pretrained_key]) > 1 for c in g)}
         train_refs = {}
         for key, group in train_groups.items():
@@ -123,7 +130,7 @@ class RayExecutor:
                 deps = [fit_refs[k] for k in fit_refs if first.data is not None and
                         k == content_key({"data": first.data.identity(), "seed": first.seed})]
                 train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", self.processes,
-                                                 *deps)
+                                                 self.threads, *deps)
 
         pending: dict[Any, Cell] = {}
         for cell in cells:
@@ -135,9 +142,10 @@ class RayExecutor:
                 if fk in fit_refs:
                     deps.append(fit_refs[fk])
             on_start(cell)
-            pending[run.remote(cell.to_dict(), run_dir, self.block, self.processes, *deps)] = cell
+            pending[run.remote(cell.to_dict(), run_dir, self.block, self.processes, self.threads, *deps)] = cell
         log(f"ray: {len(pending)} cell task(s), {len(train_refs)} shared pretraining and {len(fit_refs)} "
-            f"shared fit task(s) on {ray.cluster_resources().get('CPU', 0):.0f} CPU(s)")
+            f"shared fit task(s) on {ray.cluster_resources().get('CPU', 0):.0f} CPU(s), "
+            f"{self.threads} torch thread(s) per cell")
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
