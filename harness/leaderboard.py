@@ -71,6 +71,15 @@ class Leaderboard:
     failed: int = 0
     problems: list[str] = field(default_factory=list)
     artifacts: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # row key -> {name: path}
+    threads: list[int] = field(default_factory=list)  # distinct hardware.torch_threads of the results
+
+    def thread_note(self) -> str | None:
+        """A warning when the results were computed with different torch thread counts (see harness/threads.py)."""
+        if len(self.threads) < 2:
+            return None
+        counts = ", ".join(map(str, self.threads[:-1])) + f" and {self.threads[-1]}"
+        return (f"these results were computed with {counts} torch threads per cell; numbers agree exactly only "
+                f"at the same thread count (seebench run --threads N)")
 
     @property
     def primary(self) -> str | None:
@@ -139,6 +148,13 @@ def build_all(results: list[dict[str, Any]], problems: list[str] | None = None,
     return out
 
 
+def torch_threads(results: list[dict[str, Any]]) -> list[int]:
+    """The distinct thread counts finished results were computed with (results that record none are left out)."""
+    finished = dedupe([r for r in results if r["status"] == "ok"])
+    found = {(r.get("hardware") or {}).get("torch_threads") for r in finished}
+    return sorted(t for t in found if isinstance(t, int) and not isinstance(t, bool))
+
+
 def build(results: list[dict[str, Any]], problems: list[str] | None = None, metric: str | None = None) -> Leaderboard:
     failed = sum(1 for r in dedupe(results) if r["status"] != "ok")
     df = long_table(results)
@@ -177,4 +193,5 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
         table = table.sort_values(primary, ascending=not higher, na_position="last")
     index = table.index.to_frame(index=False)
     varying = [c for c in ("encoder", "objective", "budget") if index[c].nunique() > 1]
-    return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []))
+    return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []),
+                       threads=torch_threads(results))

@@ -95,6 +95,8 @@ def to_terminal(board: Leaderboard, console: Console | None = None, title: str =
     if board.failed:
         notes.append(f"{board.failed} failed cell(s) not shown")
     notes += board.problems
+    if board.thread_note():
+        notes.append(board.thread_note())
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
@@ -112,6 +114,8 @@ def to_markdown(board: Leaderboard) -> str:
     corr = board.correlations()
     if corr:
         text += "\n" + "\n".join(f"Spearman ρ({m}, {r}) = {rho:+.2f} over {n} rows" for m, r, rho, n in corr) + "\n"
+    if board.thread_note():
+        text += f"\nnote: {board.thread_note()}\n"
     return text
 
 
