@@ -92,12 +92,13 @@ def test_a_ddp_cell_lands_in_the_store_like_any_other(tmp_path):
     c = cell(data=("white-noise", {}), encoder=TINY_ENCODER, objective=("align-uniform", {}),
              evaluator=("knn", {"source": "digits"}), images=STEPS * BATCH, batch_size=BATCH, image_size=16)
     progress = []
-    two = execute_cell(c, registry(), tmp_path / "two", processes=2, progress=lambda *a: progress.append(a))
+    two = execute_cell(c, registry(), tmp_path / "two", processes=2, threads=2, progress=lambda *a: progress.append(a))
     one = execute_cell(c, registry(), tmp_path / "one")
     assert two["status"] == "ok", two["error"]
     stored = json.loads((tmp_path / "two" / "results" / f"{c.key}.json").read_text())
     assert stored["key"] == one["key"] == c.key and stored["hardware"]["processes"] == 2
     assert "processes" not in one["hardware"]
+    assert stored["hardware"]["torch_threads"] == 2 and stored["hardware"]["threads_per_process"] == 1  # 2 // 2 ranks
     assert stored["timings"]["pretrain_s"] > 0
     assert (1, STEPS, "pretrain") in progress and (STEPS, STEPS, "pretrain") in progress  # rank 0's, relayed
     from safetensors.torch import load_file

@@ -33,18 +33,33 @@ def results(run_dir: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in (run_dir / "results").glob("*.json")}
 
 
-def test_ray_results_equal_the_local_executor(tmp_path):
+def test_ray_results_equal_the_local_executor_at_the_same_thread_count(tmp_path):
+    """Local with --threads 1 and Ray with one CPU (so one thread) per cell: the same numbers, bit for bit."""
     matrix = tmp_path / "m.toml"
     matrix.write_text(MATRIX.format(size=16, train=200))
-    local = seebench("run", str(matrix), "--out", str(tmp_path / "local"))
-    ray = seebench("run", str(matrix), "--out", str(tmp_path / "ray"), "--executor", "ray")
+    local = seebench("run", str(matrix), "--out", str(tmp_path / "local"), "--threads", "1")
+    ray = seebench("run", str(matrix), "--out", str(tmp_path / "ray"), "--executor", "ray", "--cpus-per-cell", "1")
     assert local.returncode == 0, local.stderr
     assert ray.returncode == 0, ray.stderr
     assert "2 shared pretraining" in ray.stderr  # two evaluators share each seed's encoder
+    assert "1 torch thread(s) per cell" in ray.stderr
     a, b = results(tmp_path / "local"), results(tmp_path / "ray")
     assert a.keys() == b.keys() and len(a) == 4
     for key in a:
-        assert b[key]["metrics"] == pytest.approx(a[key]["metrics"], abs=1.0)  # 1 of 100 test images at most
+        assert b[key]["metrics"] == a[key]["metrics"]  # exactly
+        assert a[key]["hardware"]["torch_threads"] == b[key]["hardware"]["torch_threads"] == 1
+
+
+def test_ray_sets_the_thread_count_in_the_worker_not_from_its_cpus(tmp_path):
+    """--threads 2 with one CPU per cell: Ray's OMP_NUM_THREADS=1 would give 1; the worker sets 2 itself."""
+    matrix = tmp_path / "m.toml"
+    one_cell = MATRIX.format(size=16, train=200).replace("seeds = [0, 1]", "seeds = [0]")
+    matrix.write_text(one_cell.replace('"knn", { name = "knn", label = "knn5", k = 5 }', '"knn"'))
+    proc = seebench("run", str(matrix), "--out", str(tmp_path / "ray"), "--executor", "ray", "--cpus-per-cell", "1",
+                    "--threads", "2")
+    assert proc.returncode == 0, proc.stderr
+    done = results(tmp_path / "ray")
+    assert len(done) == 1 and [r["hardware"]["torch_threads"] for r in done.values()] == [2]
 
 
 def test_a_killed_worker_is_retried_and_every_cell_finishes_once(tmp_path):
