@@ -33,6 +33,10 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False  # None is accepted (and is the default when default is None)
+    # Left out of the resolved parameters (so of cell keys) while it holds its default: a component
+    # can gain a parameter without changing the keys of existing cells. The factory's own default
+    # must then equal `default`, since the factory is called without it.
+    omit_at_default: bool = False
 
     @property
     def value_type(self) -> type | None:
@@ -114,7 +118,8 @@ class Component:
         return {p.name: p.default for p in self.params}
 
     def resolve_params(self, given: Mapping[str, Any] | None, where: str = "") -> dict[str, Any]:
-        """Defaults overlaid with `given`, every value type-checked; unknown names suggested."""
+        """Defaults overlaid with `given`, every value type-checked; unknown names suggested.
+        Parameters marked `omit_at_default` are left out while they hold their default."""
         owner = f"{where}: {self.label}" if where else self.label
         by_name = {p.name: p for p in self.params}
         out = self.defaults()
@@ -125,6 +130,9 @@ class Component:
                 tip = f"did you mean '{hint[0]}'? " if hint else ""
                 raise ConfigError(f"{owner} has no parameter '{key}'; {tip}(parameters: {known})")
             out[key] = by_name[key].check(value, owner)
+        for p in self.params:
+            if p.omit_at_default and out.get(p.name) == p.default:
+                del out[p.name]
         return out
 
     def build(self, params: Mapping[str, Any] | None = None, where: str = "") -> Any:

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 
 from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
+from .probes.features import IMAGE_SIZE, check_size, labelled_features
+
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, num_classes: int,
                 k: int = 20, temperature: float = 0.07, chunk: int = 1024) -> torch.Tensor:
@@ -27,18 +29,19 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
 
 class KNNEvaluator:
     def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
-                 test_size: int = 2000, k: int = 20, temperature: float = 0.07):
+                 test_size: int = 2000, k: int = 20, temperature: float = 0.07, image_size: int = 0):
         self.source, self.source_params = source, dict(source_params or {})
         self.train_size, self.test_size = train_size, test_size
         self.k, self.temperature = k, temperature
+        self.image_size = image_size
 
     def preflight(self, pf) -> None:
         """Before any pretraining: the source's files are there (checked cheaply by the source)."""
+        check_size(self.image_size, "knn")
         pf.source(self.source, self.source_params, where="knn")
 
     def evaluate(self, ctx) -> dict[str, float]:
-        train, train_labels, test, test_labels, num_classes = ctx.labelled_features(
-            self.source, self.source_params, self.train_size, self.test_size, who="knn")
+        train, train_labels, test, test_labels, num_classes = labelled_features(ctx, self, "knn")
         scores = knn_predict(train, train_labels, test, num_classes, self.k, self.temperature)
         return {"top1": topk_accuracy(scores, test_labels, 1), "top5": topk_accuracy(scores, test_labels, 5)}
 
@@ -58,6 +61,7 @@ def seebench_register_evaluators():
                 Param("test_size", 2000, "test images, a fixed subset, for sources that take test_size", minimum=1),
                 Param("k", 20, "neighbours", minimum=1),
                 Param("temperature", 0.07, "vote weight exp(sim / T)", minimum=1e-6),
+                IMAGE_SIZE,
             ),
             metadata={"metrics": {"top1": {"higher_is_better": True, "unit": "%"},
                                   "top5": {"higher_is_better": True, "unit": "%"}},

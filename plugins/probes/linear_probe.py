@@ -6,25 +6,27 @@ import torch
 
 from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
+from .features import IMAGE_SIZE, check_size, labelled_features
 from .logreg import fit_lbfgs, fit_paper, standardize
 
 
 class LinearProbe:
     def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
                  test_size: int = 10000, protocol: str = "fast", l2: float = 1e-3, max_iter: int = 100,
-                 epochs: int = 100, lr: float = 1e-3, batch_size: int = 128):
+                 epochs: int = 100, lr: float = 1e-3, batch_size: int = 128, image_size: int = 0):
         self.source, self.source_params = source, dict(source_params or {})
         self.train_size, self.test_size = train_size, test_size
         self.protocol, self.l2, self.max_iter = protocol, l2, max_iter
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.image_size = image_size
 
     def preflight(self, pf) -> None:
         """Before any pretraining: the source's files are there (checked cheaply by the source)."""
+        check_size(self.image_size, "linear-probe")
         pf.source(self.source, self.source_params, where="linear-probe")
 
     def evaluate(self, ctx) -> dict[str, float]:
-        train, train_labels, test, test_labels, classes = ctx.labelled_features(
-            self.source, self.source_params, self.train_size, self.test_size, who="linear-probe")
+        train, train_labels, test, test_labels, classes = labelled_features(ctx, self, "linear-probe")
         # the runner may evaluate under no_grad / inference_mode; fitting needs autograd
         with torch.inference_mode(False), torch.enable_grad():
             train, test = standardize(train.float().clone(), test.float().clone())
@@ -58,6 +60,7 @@ def seebench_register_evaluators():
                 Param("epochs", 100, "epochs of the paper protocol", minimum=1),
                 Param("lr", 1e-3, "Adam learning rate of the paper protocol", minimum=0.0),
                 Param("batch_size", 128, "minibatch of the paper protocol", minimum=1),
+                IMAGE_SIZE,
             ),
             metadata={"metrics": {"top1": {"higher_is_better": True, "unit": "%"},
                                   "top5": {"higher_is_better": True, "unit": "%"}},
