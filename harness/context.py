@@ -269,21 +269,24 @@ def extract_features(encoder: torch.nn.Module, images: ImageSet, size: int, devi
     return torch.cat(chunks) if chunks else torch.empty(0, getattr(encoder, "feature_dim", 0))
 
 
-def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, split: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, split: str,
+              size: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Features of a real source's split under the cell's pretrained encoder, cached on disk
-    by content key (pretrained encoder + source + split), with the split's labels."""
+    by content key (pretrained encoder + source + split + size), with the split's labels.
+    `size` is the side the images are resized to (None or 0: the budget's image_size)."""
     from safetensors.torch import load_file, save_file
 
+    size = int(size or self.budget.image_size)
     images = self.load_source(source, params, split)
     identity = {"encoder": self.cell.pretrained_key, "source": source, "params": dict(params or {}),
-                "split": split, "size": self.budget.image_size}
+                "split": split, "size": size}
     path = self.cache_path("features", identity, ".safetensors")
     if path.exists():
         feats = load_file(str(path))["features"]
     else:
         encoder = self.pretrained_encoder()
         t0 = time.perf_counter()
-        feats = extract_features(encoder, images, self.budget.image_size, self.device, progress=self._progress)
+        feats = extract_features(encoder, images, size, self.device, progress=self._progress)
         self.add_time("features_s", time.perf_counter() - t0)
         tmp = path.with_suffix(".tmp")
         save_file({"features": feats.contiguous()}, str(tmp))
@@ -295,17 +298,19 @@ CellContext.features = _features
 
 
 def _labelled_features(self: CellContext, source: str, params: Mapping[str, Any] | None = None,
-                       train_size: int | None = None, test_size: int | None = None, who: str = "evaluator"):
+                       train_size: int | None = None, test_size: int | None = None, who: str = "evaluator",
+                       size: int | None = None):
     """(train, train_labels, test, test_labels, classes) of a labelled real source under the pretrained
-    encoder. `train_size`/`test_size` are passed on only to sources that declare those parameters."""
+    encoder, at `size` px (None or 0: the budget's image_size). `train_size`/`test_size` are passed on
+    only to sources that declare those parameters."""
     comp = self.registry.get(SOURCE, source, where=who)
     declared = {p.name for p in comp.params}
     given = dict(params or {})
     for key, value in (("train_size", train_size), ("test_size", test_size)):
         if value is not None and key in declared:
             given.setdefault(key, value)
-    train, train_labels = self.features(source, given, "train")
-    test, test_labels = self.features(source, given, "test")
+    train, train_labels = self.features(source, given, "train", size)
+    test, test_labels = self.features(source, given, "test", size)
     if train_labels is None or test_labels is None:
         raise ValueError(f"{who}: source '{source}' has no labels; pick a labelled source")
     classes = int(max(train_labels.max(), test_labels.max())) + 1
