@@ -20,6 +20,11 @@ from .stylegan_batch import synthesize_batch
 from .stylegan_synthesis import noise_maps, synthesize
 from .stylegan_weights import VARIANTS, Network, draw_network
 
+# Drawn networks kept per generator, least recently used dropped first: ~0.8-0.9 MB each (width 32),
+# so 256 MB holds ~290, every network of a 105k-image dataset at reinit_every=400. Shuffled batches
+# (what pretraining asks for) then draw each network once instead of once per change of network.
+NETWORK_CACHE_BYTES = 256 * 2**20
+
 # Pink-noise exponent range of the noise inputs; high-freq uses whiter noise.
 ALPHA_RANGE = {"random": (0.5, 1.5), "sparse": (0.5, 1.5), "oriented": (0.5, 1.5), "highfreq": (0.0, 1.0)}
 
@@ -48,17 +53,22 @@ class StyleGANNoise:
         self.threads, self.gpu_batch = threads, gpu_batch
         self.device = resolve_device(name, device)
         self.batched = self.device.type != "cpu"  # the CPU keeps the one-image path (pinned bytes)
-        self._networks: OrderedDict[tuple[int, int, int], Network] = OrderedDict()
+        self._networks: OrderedDict[tuple[int, int, int], tuple[Network, int]] = OrderedDict()
+        self._network_bytes = 0
 
     def network(self, seed: int, block: int, resolution: int) -> Network:
+        """The network of images [block * reinit_every, ...) of `seed`, from an LRU cache bounded
+        by NETWORK_CACHE_BYTES (a network depends only on its key: caching changes no byte)."""
         key = (seed, block, resolution)
         if key not in self._networks:
-            self._networks[key] = draw_network(self.variant, seed, block, resolution, self.width,
-                                               self.density, self.fan_in, self.n_orientations)
-            while len(self._networks) > 4:
-                self._networks.popitem(last=False)
+            net = draw_network(self.variant, seed, block, resolution, self.width,
+                               self.density, self.fan_in, self.n_orientations)
+            self._networks[key] = (net, network_nbytes(net))
+            self._network_bytes += self._networks[key][1]
+            while self._network_bytes > NETWORK_CACHE_BYTES and len(self._networks) > 1:
+                self._network_bytes -= self._networks.popitem(last=False)[1][1]
         self._networks.move_to_end(key)
-        return self._networks[key]
+        return self._networks[key][0]
 
     def render(self, index: int, seed: int, size: int) -> torch.Tensor:
         """Float (3, size, size) image before renormalisation."""
@@ -97,7 +107,19 @@ class StyleGANNoise:
         with torch.inference_mode(), torch_threads(self.threads):
             if self.batched:
                 return torch.stack([to_natural_uint8(x) for x in self.render_batched(idx, int(seed), size)])
-            return torch.stack([to_natural_uint8(self.render(i, int(seed), size)) for i in idx])
+            # one network at a time (a shuffled batch mixes many); each image is placed back where asked
+            by_network = sorted(range(len(idx)), key=lambda p: idx[p] // self.reinit_every)
+            out: list[torch.Tensor | None] = [None] * len(idx)
+            for p in by_network:
+                out[p] = to_natural_uint8(self.render(idx[p], int(seed), size))
+            return torch.stack(out)
+
+
+def network_nbytes(net: Network) -> int:
+    """Bytes of a network's arrays (mapping, constant, conv and toRGB layers)."""
+    layers = [*net.convs, *net.torgbs]
+    return (sum(w.nbytes + b.nbytes for w, b in net.mapping) + net.const.nbytes
+            + sum(x.weight.nbytes + x.affine.nbytes + x.bias.nbytes + x.wsq.nbytes for x in layers))
 
 
 def _common_params() -> tuple[Param, ...]:
