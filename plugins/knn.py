@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
-from .probes.features import IMAGE_SIZE, check_size, labelled_features
+from .probes.features import IMAGE_SIZE, labelled_features
 
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, num_classes: int,
@@ -37,7 +37,6 @@ class KNNEvaluator:
 
     def preflight(self, pf) -> None:
         """Before any pretraining: the source's files are there (checked cheaply by the source)."""
-        check_size(self.image_size, "knn")
         pf.source(self.source, self.source_params, where="knn")
 
     def evaluate(self, ctx) -> dict[str, float]:

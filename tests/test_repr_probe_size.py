@@ -11,7 +11,6 @@ import harness
 from harness import Cell
 from harness.matrix import load_matrix
 from repr_cells import cell, context, one_thread, registry  # noqa: F401 (autouse fixture)
-from seebench_plugins.probes.features import harness_takes_size
 
 LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard" / "results"
 
@@ -41,8 +40,6 @@ def test_published_probe_results_keep_their_keys():
     assert checked
 
 
-@pytest.mark.xfail(not harness_takes_size(), strict=True,
-                   reason="needs CellContext.labelled_features(..., size=) in harness/context.py")
 @pytest.mark.parametrize("probe", ["linear-probe", "knn"])
 def test_a_probe_embeds_at_its_own_image_size(probe, tmp_path, monkeypatch):
     import harness.context as hc

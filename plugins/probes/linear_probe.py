@@ -6,7 +6,7 @@ import torch
 
 from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
-from .features import IMAGE_SIZE, check_size, labelled_features
+from .features import IMAGE_SIZE, labelled_features
 from .logreg import fit_lbfgs, fit_paper, standardize
 
 
@@ -22,7 +22,6 @@ class LinearProbe:
 
     def preflight(self, pf) -> None:
         """Before any pretraining: the source's files are there (checked cheaply by the source)."""
-        check_size(self.image_size, "linear-probe")
         pf.source(self.source, self.source_params, where="linear-probe")
 
     def evaluate(self, ctx) -> dict[str, float]:
