@@ -68,6 +68,8 @@ def _run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None, progr
     result = make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
                          str(ctx.device), evaluator_comp)
     result["artifacts"] = dict(ctx.artifacts)
+    if ctx.pretrain_threads is not None:  # a cached encoder may come from a run at another thread count
+        result["hardware"]["pretrain_threads"] = ctx.pretrain_threads
     if processes > 1:
         result["hardware"]["processes"] = processes
         result["hardware"]["threads_per_process"] = rank_threads(result["hardware"]["torch_threads"], processes,

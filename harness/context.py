@@ -112,6 +112,7 @@ class CellContext:
         self._log = log
         self._memo = memo if memo is not None else {}
         self.timings: dict[str, float] = {}  # seconds per phase, recorded in the result
+        self.pretrain_threads: int | None = None  # torch threads the cached encoder was trained with
         self.artifacts: dict[str, str] = {}  # name -> file (e.g. a sample grid), recorded in the result
 
     def add_artifact(self, name: str, path: Path | str) -> None:
@@ -245,11 +246,22 @@ class CellContext:
                 state = {k: v.contiguous() for k, v in model.state_dict().items()}
                 save_file(state, str(tmp))
                 os.replace(tmp, path)
-                path.with_suffix(".json").write_text(json.dumps({"cell": self.cell.to_dict()}, indent=1))
+                path.with_suffix(".json").write_text(json.dumps(
+                    {"cell": self.cell.to_dict(), "torch_threads": ddp.cell_threads()}, indent=1))
             self.add_time("pretrain_s", time.perf_counter() - t0)
+        self.pretrain_threads = _trained_with(path)
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model
         return model
+
+
+def _trained_with(path: Path) -> int | None:
+    """The torch thread count recorded beside a cached encoder (None for encoders cached before it was)."""
+    try:
+        value = json.loads(path.with_suffix(".json").read_text()).get("torch_threads")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def extract_features(encoder: torch.nn.Module, images: ImageSet, size: int, device: torch.device,
@@ -283,6 +295,8 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     path = self.cache_path("features", identity, ".safetensors")
     if path.exists():
         feats = load_file(str(path))["features"]
+        if self.cell.objective is not None:  # made by the cached encoder: record how it was trained
+            self.pretrain_threads = _trained_with(self.cache_dir / "encoders" / f"{self.cell.pretrained_key}.safetensors")
     else:
         encoder = self.pretrained_encoder()
         t0 = time.perf_counter()

@@ -42,6 +42,18 @@ def in_process_group() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
+def cell_threads() -> int:
+    """Torch threads working on the cell: this process's, times the ranks when inside a process group."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if in_process_group():
+        import torch.distributed as dist
+
+        threads *= dist.get_world_size()
+    return threads
+
+
 def is_main_rank() -> bool:
     """Rank 0 of the process group, or a process outside any group: the one that writes shared files."""
     if not in_process_group():

@@ -149,9 +149,10 @@ def build_all(results: list[dict[str, Any]], problems: list[str] | None = None,
 
 
 def torch_threads(results: list[dict[str, Any]]) -> list[int]:
-    """The distinct thread counts finished results were computed with (results that record none are left out)."""
+    """The distinct thread counts finished results were computed with, pretraining included (the encoder
+    may have been cached by a run at another count); results that record none are left out."""
     finished = dedupe([r for r in results if r["status"] == "ok"])
-    found = {(r.get("hardware") or {}).get("torch_threads") for r in finished}
+    found = {(r.get("hardware") or {}).get(k) for r in finished for k in ("torch_threads", "pretrain_threads")}
     return sorted(t for t in found if isinstance(t, int) and not isinstance(t, bool))
 
 

@@ -139,3 +139,16 @@ def test_three_counts_are_listed(tmp_path):
     board = leaderboard.build([_with_threads(result("white-noise", "synthetic", s, 40.0, "x"), n)
                                for s, n in enumerate([4, 1, 2])])
     assert board.thread_note().startswith("these results were computed with 1, 2 and 4 torch threads per cell;")
+
+
+def test_a_cached_encoder_keeps_the_thread_count_it_was_trained_with(tmp_path, two_threads):
+    from repr_cells import cell, registry
+
+    c = cell(images=64, batch_size=32)
+    first = run_cell(c, registry(), tmp_path, threads=2)
+    again = run_cell(c, registry(), tmp_path, threads=1)  # reuses the encoder cached by the first run
+    assert first["status"] == again["status"] == "ok", (first["error"], again["error"])
+    assert (first["hardware"]["torch_threads"], first["hardware"]["pretrain_threads"]) == (2, 2)
+    assert (again["hardware"]["torch_threads"], again["hardware"]["pretrain_threads"]) == (1, 2)
+    assert "pretrain_s" in first["timings"] and "pretrain_s" not in again["timings"]
+    assert leaderboard.torch_threads([again]) == [1, 2]  # so the mixed-thread note fires
