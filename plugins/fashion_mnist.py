@@ -1,4 +1,4 @@
-"""Source `fashion-mnist`: the Debian package's IDX files, 60k train / 10k test, 28x28 grey."""
+"""Source `fashion-mnist`: the Debian package's IDX files, 60k train / 10k test, 28x28 grey (or placed at random)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl
+from harness import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+
+from .random_placement import CANVAS, SMALLEST, place_randomly
 
 DEFAULT_ROOT = "/usr/share/datasets/fashion-mnist"
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -33,10 +35,18 @@ def read_idx(path: Path) -> np.ndarray:
     return data.reshape(dims)
 
 
+PLACEMENTS = ("center", "random")
+PLACEMENT_SEEDS = {"train": 1, "test": 2}
+
+
 class FashionMNIST:
-    def __init__(self, root: str = DEFAULT_ROOT, train_size: int | None = None, test_size: int | None = None):
+    def __init__(self, root: str = DEFAULT_ROOT, train_size: int | None = None, test_size: int | None = None,
+                 placement: str = "center"):
+        if placement not in PLACEMENTS:
+            raise ConfigError(f"fashion-mnist: placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         self.root = Path(root)
         self.sizes = {"train": train_size, "test": test_size}
+        self.placement = placement
 
     def _files(self, split: str) -> tuple[Path, Path]:
         """The split's images and labels files, or DataMissingError naming the one missing."""
@@ -59,6 +69,8 @@ class FashionMNIST:
         images_file, labels_file = self._files(split)
         images = torch.from_numpy(read_idx(images_file).copy()).unsqueeze(1)
         labels = torch.from_numpy(read_idx(labels_file).astype(np.int64))
+        if self.placement == "random":  # the same draw for every run: seeded by the split alone
+            images = place_randomly(images, seed=PLACEMENT_SEEDS[split])
         full = ImageSet(images, labels, list(CLASSES), name=f"fashion-mnist/{split}")
         return full.subset(self.sizes[split], seed=0)
 
@@ -75,6 +87,10 @@ def seebench_register_sources():
                 Param("root", DEFAULT_ROOT, "folder with the four IDX .gz files"),
                 Param("train_size", None, "use a fixed random subset of the 60k train images", type=int),
                 Param("test_size", None, "use a fixed random subset of the 10k test images", type=int),
+                Param("placement", "center", f"center: the 28x28 images as they are; random: each shrunk to "
+                      f"{SMALLEST}-28 px and put at a random place on a black {CANVAS}x{CANVAS} canvas (fixed per "
+                      f"image), so a probe needs features that do not depend on where and how big the object is",
+                      choices=PLACEMENTS, omit_at_default=True),
             ),
             tags=("real", "labelled"),
             metadata={"role": "real", "num_classes": 10},
