@@ -51,8 +51,14 @@ def test_quick_has_six_families_from_the_paper_groups_and_the_baselines(registry
     assert real and by_row[real[0]][0].data.name == "fashion-mnist"
     for cell in matrix.cells:
         assert cell.evaluator.name == "linear-probe" and cell.evaluator.params["source"] == "fashion-mnist"
+    # two probes: objects placed at random (what separates the families) and Fashion-MNIST as it is
+    placements = sorted((c.evaluator.params["source_params"] or {}).get("placement", "center") for c in matrix.cells)
+    assert set(placements) == {"center", "random"} and placements.count("random") == len(matrix.cells) // 2
+    assert by_row[real[0]][0].data.params["placement"] == "random"  # the real row pretrains on what it probes
     trained = [c for c in matrix.cells if c.data is not None]
-    assert len(trained) == (len(families) + 2) * len(matrix.config["matrix"]["seeds"])  # + white-noise, real
+    assert len(trained) == (len(families) + 2) * len(matrix.config["matrix"]["seeds"]) * 2  # + white-noise, real
+    for cell in trained:  # 5 epochs of 4,096 distinct images: rendered once, kept in memory
+        assert (cell.budget.images, cell.budget.dataset_size) == (5 * 4096, 4096)
 
 
 def test_cpu_full_runs_every_noise_family_and_baseline_with_three_seeds(registry):
