@@ -1,5 +1,6 @@
 """`seebench run` for real: results on disk, skipping, --force, failures, SIGKILL and resume."""
 
+import gzip
 import json
 import os
 import signal
@@ -45,9 +46,16 @@ def test_run_writes_one_valid_result_per_cell_and_skips_on_rerun(tiny_matrix, tm
 
 
 def test_a_failing_cell_is_recorded_and_the_matrix_goes_on(tiny_matrix, tmp_path):
+    # Files that are there (so the preflight lets the run start) but are not IDX data: the cell fails
+    # when it reads them. (A missing folder is refused before anything runs: test_core_preflight.py.)
+    broken = tmp_path / "broken-fmnist"
+    broken.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        (broken / name).write_bytes(gzip.compress(b"<html>not found</html>"))
     matrix = tiny_matrix(seeds=(0,))
-    missing = '{ name = "knn", label = "knn-missing", source_params = { root = "/nonexistent/fmnist" } }'
-    matrix.write_text(matrix.read_text().replace('evaluators = ["knn"]', f'evaluators = ["knn", {missing}]'))
+    bad = f'{{ name = "knn", label = "knn-broken", source_params = {{ root = "{broken}" }} }}'
+    matrix.write_text(matrix.read_text().replace('evaluators = ["knn"]', f'evaluators = ["knn", {bad}]'))
     out = tmp_path / "run"
     proc = seebench("run", str(matrix), "--out", str(out))
     assert proc.returncode == 1, proc.stderr
@@ -55,7 +63,7 @@ def test_a_failing_cell_is_recorded_and_the_matrix_goes_on(tiny_matrix, tmp_path
     by_status = {r["status"]: r for r in results(out).values()}
     failed = by_status["failed"]
     assert failed["error"]["type"] == "DataMissingError"
-    assert "apt-get install dataset-fashion-mnist" in failed["error"]["message"]
+    assert "not an unsigned-byte IDX file; reinstall dataset-fashion-mnist" in failed["error"]["message"]
     assert "Traceback" in failed["error"]["traceback"]
     assert by_status["ok"]["metrics"]["top1"] > 10
     # a re-run retries only the failed cell
