@@ -214,6 +214,10 @@ class CellContext:
             raise TypeError(f"encoder '{self.cell.encoder.name}' must have a `feature_dim` attribute")
         return model
 
+    def _encoder_path(self) -> Path:
+        """Where the cell's pretrained encoder is cached (a .json beside it says how it was trained)."""
+        return self.cache_dir / "encoders" / f"{self.cell.pretrained_key}.safetensors"
+
     def pretrained_encoder(self) -> torch.nn.Module:
         """The encoder after the cell's objective, trained once per content key and cached."""
         key = self.cell.pretrained_key
@@ -221,8 +225,8 @@ class CellContext:
             return self._memo[("encoder", key)]
         from safetensors.torch import load_file, save_file
 
-        folder = self.cache_dir / "encoders"
-        path = folder / f"{key}.safetensors"
+        path = self._encoder_path()
+        folder = path.parent
         model = self.encoder()
         if path.exists():
             model.load_state_dict(load_file(str(path)))
@@ -296,7 +300,7 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     if path.exists():
         feats = load_file(str(path))["features"]
         if self.cell.objective is not None:  # made by the cached encoder: record how it was trained
-            self.pretrain_threads = _trained_with(self.cache_dir / "encoders" / f"{self.cell.pretrained_key}.safetensors")
+            self.pretrain_threads = _trained_with(self._encoder_path())
     else:
         encoder = self.pretrained_encoder()
         t0 = time.perf_counter()
