@@ -29,7 +29,7 @@ def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     records = []
     for r in dedupe([r for r in results if r["status"] == "ok"]):
         cell = r["cell"]
-        base = {"table": r.get("table", "main"), "row": r["row"], "role": r["role"], "encoder": _label(cell["encoder"]),
+        base = {"key": r["key"], "table": r.get("table", "main"), "row": r["row"], "role": r["role"], "encoder": _label(cell["encoder"]),
                 "objective": _label(cell["objective"]), "budget": cell["budget"].get("name", "default"),
                 "seed": r["seed"], "wall_time_s": r["wall_time_s"]}
         declared = r.get("metric_info") or {}
@@ -72,6 +72,11 @@ class Leaderboard:
     problems: list[str] = field(default_factory=list)
     artifacts: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # row key -> {name: path}
     threads: list[int] = field(default_factory=list)  # distinct hardware.torch_threads of the results
+    higher: dict[str, bool] = field(default_factory=dict)  # column -> higher is better
+    members: dict[tuple, list[str]] = field(default_factory=dict)  # row key -> keys of the results behind it
+
+    def higher_is_better(self, column: str) -> bool:
+        return self.higher.get(column, True)
 
     def thread_note(self) -> str | None:
         """A warning when the results were computed with different torch thread counts (see harness/threads.py)."""
@@ -194,5 +199,7 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
         table = table.sort_values(primary, ascending=not higher, na_position="last")
     index = table.index.to_frame(index=False)
     varying = [c for c in ("encoder", "objective", "budget") if index[c].nunique() > 1]
+    directions = {c: bool(h) for c, h in df.groupby("column", sort=False)["higher_is_better"].first().items()}
+    members = {k: list(v) for k, v in df.groupby(GROUP_COLS, sort=False)["key"].unique().items()}
     return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []),
-                       threads=torch_threads(results))
+                       threads=torch_threads(results), higher=directions, members=members)

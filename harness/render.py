@@ -1,46 +1,44 @@
-"""Leaderboard renderers: rich terminal table with bars, markdown (tabulate), CSV and JSON (pandas)."""
+"""Leaderboard renderers: the table's cells (shared by markdown and the page), markdown (tabulate), CSV, JSON."""
 
 from __future__ import annotations
 
 import math
 
 from rich.console import Console
-from rich.table import Table
 from tabulate import tabulate
 
 from .leaderboard import Leaderboard
 
-ROLE_STYLE = {"real": "green", "synthetic": "cyan", "random-init": "bright_black", "baseline": "yellow"}
-BAR_WIDTH = 24
+TINY = 1e-12  # below this a number is rounding noise (a spread over identical subsets), shown as 0
 
 
 def _num(x: float) -> str:
-    """Two decimals, or three significant digits for small numbers (a KID of 0.0031 is not 0.00)."""
-    return f"{x:.3g}" if x != 0 and abs(x) < 0.1 else f"{x:.2f}"
+    """Two decimals, or three significant digits for small numbers (a KID of 0.0031 is not 0.00);
+    rounding noise such as a std of 3e-16 is 0."""
+    if abs(x) < TINY:
+        return "0"
+    return f"{x:.3g}" if abs(x) < 0.1 else f"{x:.2f}"
 
 
-def _fmt(mean: float, std: float, n: int) -> str:
+def _fmt(mean: float, std: float, n: int, compact: bool = False) -> str:
+    """'mean ± std' over n seeds (the mean alone for one); compact: the std to 2 significant digits."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
-    return f"{_num(mean)} ± {_num(std)}" if n and n > 1 else _num(mean)
+    if not n or n <= 1:
+        return _num(mean)
+    if compact:
+        return f"{_num(mean)} ±{'0' if abs(std) < TINY else f'{std:.2g}'}"
+    return f"{_num(mean)} ± {_num(std)}"
 
 
-def _cells(board: Leaderboard, key: tuple, column: str) -> str:
+def _cells(board: Leaderboard, key: tuple, column: str, compact: bool = False) -> str:
     t = board.table
     if (column, "mean") not in t.columns:
         return "—"
     mean, std, n = t.loc[key, (column, "mean")], t.loc[key, (column, "std")], t.loc[key, (column, "n")]
     if isinstance(mean, float) and math.isnan(mean):
         return "—"
-    return _fmt(float(mean), float(std), int(n))
-
-
-def _bar(value: float, top: float) -> str:
-    if value is None or math.isnan(value) or top <= 0:
-        return ""
-    eighths = int(round(max(value, 0) / top * BAR_WIDTH * 8))
-    full, rest = divmod(eighths, 8)
-    return "█" * full + ("▏▎▍▌▋▊▉"[rest - 1] if rest else "")
+    return _fmt(float(mean), float(std), int(n), compact)
 
 
 def _group_headers(board: Leaderboard) -> list[str]:
@@ -60,62 +58,36 @@ def _seeds(board: Leaderboard, key: tuple) -> int:
     return max(counts, default=0)
 
 
-def to_terminal(board: Leaderboard, console: Console | None = None, title: str = "seebench leaderboard") -> None:
-    console = console or Console()
-    if board.table.empty:
-        console.print("no finished results to show")
-        return
-    table = Table(title=title, title_justify="left")
-    for h in _group_headers(board):
-        table.add_column(h)
-    for col in board.metric_columns:
-        table.add_column(col, justify="right")
-    if board.primary:
-        table.add_column("", justify="left", no_wrap=True)
-    for col in board.reference_columns:
-        table.add_column(col, justify="right", style="dim")
-    table.add_column("seeds", justify="right")
-    top = float(board.table[(board.primary, "mean")].max()) if board.primary else 0.0
-    top = 0.0 if math.isnan(top) else top
-    for key in board.rows():
-        style = ROLE_STYLE.get(board.roles[key], "")
-        values = _group_values(board, key)
-        values[0] = f"[{style}]{values[0]}[/]" if style else values[0]
-        bar = _bar(float(board.table.loc[key, (board.primary, "mean")]), top) if board.primary else ""
-        table.add_row(*values, *[_cells(board, key, c) for c in board.metric_columns],
-                      f"[{style}]{bar}[/]" if style else bar,
-                      *[_cells(board, key, c) for c in board.reference_columns], str(_seeds(board, key)))
-    console.print(table)
-    for key in board.rows():
-        for name, path in board.artifacts.get(key, {}).items():
-            console.print(f"  {key[0]} {name}: {path}", highlight=False)
-    for metric, ref, rho, n in board.correlations():
-        console.print(f"Spearman ρ({metric}, {ref}) = {rho:+.2f} over {n} rows", highlight=False)
-    notes = []
-    if board.failed:
-        notes.append(f"{board.failed} failed cell(s) not shown")
-    notes += board.problems
-    if board.thread_note():
-        notes.append(board.thread_note())
-    for note in notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
-
-
-def to_markdown(board: Leaderboard) -> str:
-    if board.table.empty:
-        return "_no finished results_\n"
+def table_data(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """The table as header and row strings, in row order: what the markdown and the HTML page both show
+    (a column added here appears in both)."""
     headers = _group_headers(board) + ["role"] + board.metric_columns + board.reference_columns + ["seeds"]
     rows = []
     for key in board.rows():
         rows.append(_group_values(board, key) + [board.roles[key]]
                     + [_cells(board, key, c) for c in board.metric_columns + board.reference_columns]
-                    + [_seeds(board, key)])
-    text = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
-    corr = board.correlations()
-    if corr:
-        text += "\n" + "\n".join(f"Spearman ρ({m}, {r}) = {rho:+.2f} over {n} rows" for m, r, rho, n in corr) + "\n"
+                    + [str(_seeds(board, key))])
+    return headers, rows
+
+
+def notes(board: Leaderboard) -> list[str]:
+    """Lines shown under the table in markdown and on the page: Spearman ρ, the thread note."""
+    lines = [f"Spearman ρ({m}, {r}) = {rho:+.2f} over {n} rows" for m, r, rho, n in board.correlations()]
     if board.thread_note():
-        text += f"\nnote: {board.thread_note()}\n"
+        lines.append(f"note: {board.thread_note()}")
+    return lines
+
+
+def to_markdown(board: Leaderboard) -> str:
+    if board.table.empty:
+        return "_no finished results_\n"
+    headers, rows = table_data(board)
+    text = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    lines = notes(board)
+    corr = [line for line in lines if line.startswith("Spearman")]
+    if corr:
+        text += "\n" + "\n".join(corr) + "\n"
+    text += "".join(f"\n{line}\n" for line in lines if line not in corr)
     return text
 
 
@@ -148,7 +120,16 @@ def boards_to_text(boards: list[tuple[str, Leaderboard]], fmt: str) -> str:
 
 
 def boards_to_terminal(boards: list[tuple[str, Leaderboard]], console: Console | None = None, title: str = "") -> None:
+    from .terminal import to_terminal
+
     console = console or Console()
     for name, board in boards:
         label = title or "seebench leaderboard"
         to_terminal(board, console, title=label if name == "main" else f"{label} — {name} table")
+
+
+def to_terminal(board: Leaderboard, console: Console | None = None, title: str = "seebench leaderboard") -> None:
+    """The rich table with bars (harness/terminal.py)."""
+    from .terminal import to_terminal as draw
+
+    draw(board, console, title)

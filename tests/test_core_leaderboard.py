@@ -90,7 +90,43 @@ def test_markdown_csv_json_and_terminal(two_contributors):
     buf = io.StringIO()
     render.to_terminal(board, Console(file=buf, width=200, force_terminal=False))
     text = buf.getvalue()
-    assert "63.00 ± 2.00" in text and "█" in text and "1 failed cell(s) not shown" in text
+    assert "63.00 ±2" in text and "█" in text and "1 failed cell(s) not shown" in text
+    assert "bars: knn top1, higher is better" in text  # the bar column says what it draws
+
+
+def camera_result(row, seed, evaluator, metrics, info):
+    r = result(row, "synthetic", seed, 0.0, "cam", evaluator=evaluator)
+    r.update(table="camera", metrics=metrics, metric_info=info)
+    return r
+
+
+def test_the_camera_table_fits_160_columns_and_keeps_every_column_in_markdown():
+    kid = {"kid": {"higher_is_better": False, "primary": True}, "kid_std": {"higher_is_better": False}}
+    fp = {m: {"higher_is_better": True} for m in ("pce_gen_pooled", "pce_gen_median", "carries_fingerprint",
+                                                  "spectrum_distance")}
+    results = []
+    for row, value in (("dcgan", 0.0123), ("dcgan+diffaugment", 0.00871)):
+        for seed in (0, 1):
+            results += [camera_result(row, seed, "kid", {"kid": value + seed / 1000, "kid_std": 3.1e-16}, kid),
+                        camera_result(row, seed, "fd", {"fd": 12.34 + seed}, {"fd": {"higher_is_better": False}}),
+                        camera_result(row, seed, "fingerprint", {"pce_gen_pooled": 123.4, "pce_gen_median": 45.6,
+                                                                 "carries_fingerprint": 1.0,
+                                                                 "spectrum_distance": 0.123}, fp),
+                        camera_result(row, seed, "precision-recall", {"precision": 0.71, "recall": 0.33 + seed / 10},
+                                      {"precision": {}, "recall": {}})]
+    board = leaderboard.build(results)
+    buf = io.StringIO()
+    render.to_terminal(board, Console(file=buf, width=160, force_terminal=False))
+    text = buf.getvalue()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 160
+    assert sum("│ dcgan" in line for line in lines) == 2  # one line per row: nothing wrapped
+    assert "bars: kid kid, lower is better" in text and "0.00921 ±0.00071" in text
+    assert "3.1e-16" not in text and "kid_std" in text  # the spread over identical subsets: named, not shown
+    md = render.to_markdown(board)
+    for column in ("kid kid_std", "fingerprint carries_fingerprint", "precision-recall recall"):
+        assert column in md
+    assert "3.1e-16" not in md and "| 0 ± 0 " in md  # rounding noise is 0
 
 
 def test_chart_is_a_bar_chart_with_role_colours(two_contributors, tmp_path):
