@@ -1,12 +1,13 @@
-"""Throughput of every registered generator (img/s at 128 and 256 px) and the dead-leaves speed-up.
+"""Throughput of every registered generator (img/s at 128 and 256 px), side by side with its reference.
 
     python benchmarks/generators.py [--n 24] [--workers 2] [--families a,b] [--sizes 128,256]
     python benchmarks/generators.py --families featvis-random,featvis-dead-leaves --sizes 32,64 --budget 20
 
 Each generator is built with its defaults, warmed up (caches, FractalDB categories of the images
 timed), then timed on `--n` images in one process and with `--workers` processes (the export
-path of `seebench generate`). Dead leaves are also timed against a straightforward painter that
-draws one shape at a time on the whole canvas (numpy), the way the official code renders them.
+path of `seebench generate`). In the same run each family with a reference in tests/references/
+(the official algorithm written step by step, what the fidelity tests compare with) is timed too,
+and the ratio fast / reference printed.
 The machine may be shared, so each measurement is also given per CPU-second (time.process_time
 of the process or of the workers): that is what an idle core gives. The closing block says, per
 family with a target, whether it is met by the clock with --workers processes and on idle cores.
@@ -22,8 +23,8 @@ import multiprocessing as mp
 import os
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
 
 from harness.plugin_manager import load_registry
 
@@ -34,39 +35,22 @@ TARGETS_128 = {  # img/s on the 2-core machine (issue 3)
 }
 
 
-# -- the reference: one shape at a time, whole-canvas masks (as the official numpy/cv2 code) ----
-def reference_dead_leaves(seed: int, index: int, size: int, kind: str = "square", sigma: float = 3.0,
-                          rmin: float = 0.03, rmax: float = 1.0, cap: int = 5000) -> np.ndarray:
-    rng = np.random.default_rng([seed, index])
-    img = np.zeros((size, size, 3), dtype=np.uint8)
-    covered = np.zeros((size, size), dtype=bool)
-    yy, xx = np.mgrid[0:size, 0:size] + 0.5
-    a, b = (rmin * size) ** (1 - sigma), (rmax * size) ** (1 - sigma)
-    n = 0
-    while not covered.all() and n < cap:
-        cx, cy = rng.uniform(0, size, 2)
-        r = (a + rng.random() * (b - a)) ** (1 / (1 - sigma))
-        color = rng.integers(0, 256, 3)
-        if kind == "square":
-            mask = (np.abs(xx - cx) <= r) & (np.abs(yy - cy) <= r)
-        else:  # rotated square
-            t = rng.uniform(0, math.pi / 2)
-            u = (xx - cx) * math.cos(t) + (yy - cy) * math.sin(t)
-            v = -(xx - cx) * math.sin(t) + (yy - cy) * math.cos(t)
-            mask = (np.abs(u) <= r) & (np.abs(v) <= r)
-        new = mask & ~covered  # shapes go behind the ones already drawn
-        img[new] = color
-        covered |= mask
-        n += 1
-    return img
+def references() -> dict:
+    """Every family's plain reference (tests/references/): the official algorithm, step by step."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from references import all_references
+
+    return all_references()
 
 
-def _time_reference(kind: str, size: int, n: int) -> float:
-    """img per CPU-second of the one-shape-at-a-time painter."""
-    c = time.process_time()
-    for i in range(n):
-        reference_dead_leaves(0, i, size, kind)
-    return n / (time.process_time() - c)
+def reference_rate(render, size: int, n: int, budget: float) -> float:
+    """img per CPU-second of a reference renderer: up to `n` images or about `budget` seconds."""
+    c, done = time.process_time(), 0
+    while done < n and (done == 0 or time.process_time() - c < budget):
+        render(1000 + done, 0, size)
+        done += 1
+    return done / max(time.process_time() - c, 1e-9)
+
 
 # generators that need a fit in a matrix, timed as a stand-in of the same cost per image
 STAND_IN = {"featvis-dead-leaves": {"fallback": "random"}}
@@ -158,7 +142,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--families", default="", help="comma-separated subset")
     ap.add_argument("--sizes", default="128,256", help="comma-separated image sizes (e.g. 32,64 for featvis-*)")
-    ap.add_argument("--reference-n", type=int, default=3, help="images for the one-shape-at-a-time painter")
+    ap.add_argument("--reference-n", type=int, default=3, help="most images per reference measurement")
     ap.add_argument("--cold-n", type=int, default=200, help="images of the cold-start measurement")
     ap.add_argument("--budget", type=float, default=1.0,
                     help="seconds per measurement; a generator slower than 4x this per image is skipped")
@@ -213,16 +197,18 @@ def main() -> int:
         for size in sizes:
             first, then = cold_start(reg.get("generator", name), size, args.cold_n)
             print(f"{name:22s} {size}px: first {args.cold_n} {first:7.1f} img/s, next {args.cold_n} {then:7.1f} img/s")
-    # dead leaves against the one-shape-at-a-time painter (single process both)
-    print("\n# dead leaves vs a one-shape-at-a-time painter (numpy, whole-canvas masks), img per CPU-second")
-    for name, kind in (("dead-leaves-squares", "square"), ("dead-leaves-oriented", "rotated")):
-        if name not in results:
+    refs = references()
+    print("\n# fast generator vs its reference (tests/references/, the official algorithm step by step), "
+          "one process, img per CPU-second")
+    for name in results:
+        if name not in refs:
+            print(f"{name:24s} (no reference)")
             continue
         for size in sizes:
-            ref = _time_reference(kind, size, args.reference_n)  # per CPU-second too
+            ref = reference_rate(refs[name], size, args.reference_n, args.budget)
             ours = results[name][col[size] + 1]
-            print(f"{name:24s} {size}px: ours {ours:8.1f} img/s, reference {ref:6.2f} img/s, "
-                  f"ratio {ours / ref:6.0f}x")
+            print(f"{name:24s} {size}px: fast {ours:8.1f} img/s, reference {ref:8.2f} img/s, "
+                  f"fast / reference {ours / ref:7.1f}x", flush=True)
     return 0
 
 
