@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from .components import GENERATOR, Component
@@ -98,12 +99,35 @@ def gallery_families(registry: Any, only: list[str] | None) -> list[Component]:
     return sorted(comps, key=lambda c: ((c.tags or ("~",))[0], c.name))
 
 
+def load_references() -> dict:
+    """The families' plain references (family -> render(index, seed, size)), from a source checkout.
+
+    They are test code (tests/references/, the official algorithms step by step), not part of the
+    installed package, so `gallery --reference` works from a clone (editable install) only.
+    """
+    tests = Path(__file__).resolve().parent.parent / "tests"
+    if not (tests / "references" / "__init__.py").is_file():
+        raise ConfigError(f"gallery --reference needs a source checkout of seebench: no {tests / 'references'} "
+                          "(clone the repository and pip install -e it)")
+    if str(tests) not in sys.path:
+        sys.path.insert(0, str(tests))
+    from references import all_references  # noqa: PLC0415 (test code, found at run time)
+
+    return all_references()
+
+
+def reference_images(render: Any, indices: list[int], seed: int, size: int) -> torch.Tensor:
+    """A reference renderer's images as the uint8 (N, 3, H, W) batch a generator returns."""
+    return torch.from_numpy(np.stack([np.asarray(render(i, seed, size), dtype=np.uint8) for i in indices]))
+
+
 @_guard
 def cmd_gallery(args: argparse.Namespace, registry: Any) -> int:
     """One row per registered generator family, labelled on the left (the paper's dataset figure)."""
     n = _positive("--n", args.n, 64)
     size = _positive("--size", args.size, MAX_SIZE)
     only = [s.strip() for s in args.families.split(",") if s.strip()] if args.families else None
+    refs = load_references() if args.reference else {}
     rows, skipped = [], []
     for comp in gallery_families(registry, only):
         t0 = time.perf_counter()
@@ -115,13 +139,23 @@ def cmd_gallery(args: argparse.Namespace, registry: Any) -> int:
                 raise
             skipped.append(f"{comp.name} ({exc})")
             continue
-        rows.append((comp.name, images))
+        if args.reference:
+            if comp.name not in refs:
+                skipped.append(f"{comp.name} (no reference in tests/references/)")
+                continue
+            rows.append((f"{comp.name} · fast", images))
+            images = reference_images(refs[comp.name], list(range(n)), args.seed, size)
+            rows.append((f"{comp.name} · reference", images))
+        else:
+            rows.append((comp.name, images))
         if args.verbose:
             print(f"  {comp.name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if not rows:
         raise ConfigError("no generator could draw a row for the gallery")
     save_png(labelled_rows(rows), args.out)
-    print(f"wrote {args.out}: {len(rows)} families x {n} images at {size} px")
+    families = len(rows) // 2 if args.reference else len(rows)
+    extra = " (each above its reference)" if args.reference else ""
+    print(f"wrote {args.out}: {families} families x {n} images at {size} px{extra}")
     for s in skipped:
         print(f"seebench: skipped {s}", file=sys.stderr)
     return 0
@@ -209,12 +243,16 @@ def add_commands(subparsers: Any) -> None:
         description="One row of images per registered generator, labelled on the left, like the "
                     "dataset figure of Learning to See by Looking at Noise.",
         epilog="example:\n  seebench gallery --out gallery.png\n"
-               "  seebench gallery --families spectrum,wmm,fractaldb --n 6 --size 96 --out some.png")
+               "  seebench gallery --families spectrum,wmm,fractaldb --n 6 --size 96 --out some.png\n"
+               "  seebench gallery --reference --size 128 --out fast-vs-reference.png")
     p.add_argument("--n", type=int, default=8, help="images per row")
     p.add_argument("--size", type=int, default=96, help="image size in pixels")
     p.add_argument("--seed", type=int, default=0, help="seed of every generator")
     p.add_argument("--families", default="", metavar="A,B,...", help="only these generators, in this order")
     p.add_argument("--verbose", "-v", action="store_true", help="print the time of each row")
+    p.add_argument("--reference", action="store_true",
+                   help="under each family's row, the same indices from its plain reference (tests/references/, "
+                        "the official algorithm step by step; needs a source checkout)")
     p.add_argument("--out", required=True, help="PNG file to write")
     p.set_defaults(func=cmd_gallery)
 
