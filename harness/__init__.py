@@ -1,6 +1,7 @@
 """seebench's public API: everything a plugin author imports comes from here."""
 
 from .budget import Budget
+from .cache_files import DamagedCacheFile, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch
 from .cell import Cell, ComponentRef, content_key
 from .components import (
     AXES,
@@ -31,8 +32,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AXES", "Budget", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
-    "ConfigError", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
+    "ConfigError", "DamagedCacheFile", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
     "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
     "SeebenchError", "UnknownComponentError", "component_ref", "content_key", "default_device", "hookimpl",
+    "load_tensors", "load_torch", "read_or_set_aside", "save_tensors", "save_torch",
     "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",
 ]

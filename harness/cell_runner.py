@@ -16,6 +16,7 @@ from .context import CellContext
 from .errors import CellFailed
 from .schema import SCHEMA_VERSION
 from .threads import cell_threads, rank_threads
+from .validate import result_problem
 
 
 def _now() -> str:
@@ -67,7 +68,13 @@ def _run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None, progr
 
     result = make_result(cell, registry, metrics, error, started, time.perf_counter() - t0, ctx.timings,
                          str(ctx.device), evaluator_comp)
+    invalid = result_problem(result) if error is None else None
+    if invalid:  # e.g. a top-1 of 150 %: recorded as a failure, never as a result that would be rejected on reading
+        result["status"], result["error"] = "failed", {
+            "type": "InvalidResult", "message": f"evaluator '{cell.evaluator.name}': {invalid}", "traceback": ""}
     result["artifacts"] = dict(ctx.artifacts)
+    if ctx.repairs:  # damaged cache files this cell set aside and recomputed
+        result["repaired"] = list(ctx.repairs)
     if ctx.pretrain_threads is not None:  # a cached encoder may come from a run at another thread count
         result["hardware"]["pretrain_threads"] = ctx.pretrain_threads
     if processes > 1:

@@ -11,7 +11,9 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 
 from . import ddp
+from .atomic import atomic_write_text
 from .budget import Budget
+from .cache_files import DamagedCacheFile, check_tensors, load_tensors, read_or_set_aside, save_tensors
 from .cell import Cell, ComponentRef, content_key
 from .components import GENERATOR, SOURCE
 from .image_cache import RenderedImages, will_cache
@@ -114,6 +116,7 @@ class CellContext:
         self.timings: dict[str, float] = {}  # seconds per phase, recorded in the result
         self.pretrain_threads: int | None = None  # torch threads the cached encoder was trained with
         self.artifacts: dict[str, str] = {}  # name -> file (e.g. a sample grid), recorded in the result
+        self.repairs: list[str] = []  # damaged cache files set aside and recomputed, recorded in the result
 
     def add_artifact(self, name: str, path: Path | str) -> None:
         """Record a file worth showing beside the numbers (relative to the run directory when inside it)."""
@@ -140,10 +143,22 @@ class CellContext:
         return self.run_dir / "cache"
 
     def cache_path(self, namespace: str, identity: Mapping[str, Any], suffix: str) -> Path:
-        """A file path unique to `identity` under cache/<namespace>/ (directory created)."""
+        """A file path unique to `identity` under cache/<namespace>/ (directory created). An existing
+        .safetensors file there is checked first: a damaged one is set aside, so the caller recomputes it."""
+        path = self._cache_file(namespace, identity, suffix)
+        if suffix == ".safetensors":
+            read_or_set_aside(path, check_tensors, self.repaired)
+        return path
+
+    def _cache_file(self, namespace: str, identity: Mapping[str, Any], suffix: str) -> Path:
         folder = self.cache_dir / namespace
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{content_key(dict(identity))}{suffix}"
+
+    def repaired(self, line: str) -> None:
+        """Report a damaged cache file that was set aside (one line, logged and recorded in the result)."""
+        self.repairs.append(line.removeprefix("warning: "))
+        self.log(line)
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -223,18 +238,16 @@ class CellContext:
         key = self.cell.pretrained_key
         if ("encoder", key) in self._memo:
             return self._memo[("encoder", key)]
-        from safetensors.torch import load_file, save_file
-
         path = self._encoder_path()
-        folder = path.parent
         model = self.encoder()
-        if path.exists():
-            model.load_state_dict(load_file(str(path)))
+        cached = read_or_set_aside(path, lambda p: _fitting_state(model, p), self.repaired)
+        if cached is not None:
+            model.load_state_dict(cached)
             self.log(f"reusing pretrained encoder {path.name}")
         elif self.cell.objective is not None and self.processes > 1 and not ddp.in_process_group():
             t0 = time.perf_counter()
             ddp.pretrain_in_processes(self, self.processes)
-            model.load_state_dict(load_file(str(path)))
+            model.load_state_dict(load_tensors(path))
             self.add_time("pretrain_s", time.perf_counter() - t0)
         elif self.cell.objective is not None:
             t0 = time.perf_counter()
@@ -245,18 +258,23 @@ class CellContext:
             model = result if isinstance(result, torch.nn.Module) else model
             model.cpu()
             if ddp.is_main_rank():  # under DDP the ranks hold the same weights; rank 0 writes them
-                folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                state = {k: v.contiguous() for k, v in model.state_dict().items()}
-                save_file(state, str(tmp))
-                os.replace(tmp, path)
-                path.with_suffix(".json").write_text(json.dumps(
+                save_tensors(path, model.state_dict())
+                atomic_write_text(path.with_suffix(".json"), json.dumps(
                     {"cell": self.cell.to_dict(), "torch_threads": ddp.cell_threads()}, indent=1))
             self.add_time("pretrain_s", time.perf_counter() - t0)
         self.pretrain_threads = _trained_with(path)
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model
         return model
+
+
+def _fitting_state(model: torch.nn.Module, path: Path) -> dict[str, torch.Tensor]:
+    """A cached state dict, checked (digest, layout) and required to fit `model` key for key, shape for shape."""
+    state = load_tensors(path)
+    wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if {k: tuple(v.shape) for k, v in state.items()} != wanted:
+        raise DamagedCacheFile(path, "its tensors do not fit the cell's encoder (names or shapes differ)")
+    return state
 
 
 def _trained_with(path: Path) -> int | None:
@@ -290,15 +308,13 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     """Features of a real source's split under the cell's pretrained encoder, cached on disk
     by content key (pretrained encoder + source + split + size), with the split's labels.
     `size` is the side the images are resized to (None or 0: the budget's image_size)."""
-    from safetensors.torch import load_file, save_file
-
     size = int(size or self.budget.image_size)
     images = self.load_source(source, params, split)
     identity = {"encoder": self.cell.pretrained_key, "source": source, "params": dict(params or {}),
                 "split": split, "size": size}
-    path = self.cache_path("features", identity, ".safetensors")
-    if path.exists():
-        feats = load_file(str(path))["features"]
+    path = self._cache_file("features", identity, ".safetensors")  # checked once, below
+    feats = read_or_set_aside(path, lambda p: _feature_rows(p, len(images)), self.repaired)
+    if feats is not None:
         if self.cell.objective is not None:  # made by the cached encoder: record how it was trained
             self.pretrain_threads = _trained_with(self._encoder_path())
     else:
@@ -306,10 +322,16 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
         t0 = time.perf_counter()
         feats = extract_features(encoder, images, size, self.device, progress=self._progress)
         self.add_time("features_s", time.perf_counter() - t0)
-        tmp = path.with_suffix(".tmp")
-        save_file({"features": feats.contiguous()}, str(tmp))
-        os.replace(tmp, path)
+        save_tensors(path, {"features": feats})
     return feats, images.labels
+
+
+def _feature_rows(path: Path, rows: int) -> torch.Tensor:
+    """Cached features, checked, with one float row per image."""
+    feats = load_tensors(path).get("features")
+    if feats is None or feats.ndim != 2 or len(feats) != rows or not feats.dtype.is_floating_point:
+        raise DamagedCacheFile(path, f"not a ({rows}, D) float features tensor")
+    return feats
 
 
 CellContext.features = _features

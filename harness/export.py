@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from .atomic import is_stale_temp
 from .components import Component
 from .errors import ConfigError
 from .grids import png_bytes, to_hwc, write_atomic
@@ -88,7 +89,7 @@ def _write_manifest(plan: ExportPlan, status: str, written: int) -> dict:
 
 
 def missing_indices(plan: ExportPlan) -> list[int]:
-    """Indices whose file is absent; leftover temporary files of a killed run are removed."""
+    """Indices whose file is absent; leftover temporary files of a killed run are removed (never a live writer's)."""
     present: set[int] = set()
     n_shards = (plan.n + plan.shard_size - 1) // plan.shard_size
     suffix = f".{plan.format}"
@@ -98,10 +99,11 @@ def missing_indices(plan: ExportPlan) -> list[int]:
             continue
         for name in os.listdir(folder):
             if name.startswith(".") and name.endswith(".tmp"):
-                try:
-                    os.unlink(folder / name)
-                except OSError:
-                    pass
+                if is_stale_temp(folder / name):
+                    try:
+                        os.unlink(folder / name)
+                    except OSError:
+                        pass
             elif name.endswith(suffix) and name[: -len(suffix)].isdigit():
                 present.add(int(name[: -len(suffix)]))
     return [i for i in range(plan.n) if i not in present]

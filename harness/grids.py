@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from .atomic import atomic_write_bytes
 from .images import check_uint8_batch, to_rgb
 
 BACKGROUND = (255, 255, 255)
@@ -73,19 +73,9 @@ def png_bytes(image: np.ndarray, compress_level: int = 4) -> bytes:
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees a torn file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write to a uniquely named temporary file beside `path`, then rename: a reader never sees a torn file
+    (harness/atomic.py; no fsync: images a re-run can rewrite)."""
+    atomic_write_bytes(path, data, fsync=False)
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:

@@ -1,4 +1,4 @@
-"""`seebench run`: skip finished cells, execute the rest, notify plugins, summarise."""
+"""`seebench run`: lock the run folder, skip finished cells, execute the rest, notify plugins, summarise."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from . import preflight
 from .executors import get_executor
 from .matrix import Matrix
 from .progress import MatrixProgress
-from .store import ResultStore, atomic_write_text
+from .run_lock import RunLock
+from .store import FAILED, RESULTS, ResultStore, atomic_write_text
 
 
 @dataclass
@@ -21,6 +22,8 @@ class RunSummary:
     ran: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    forced_good: int = 0  # --force: cells that had a good result and were run again
+    kept_good: int = 0  # of those, how many kept their good result because the re-run failed
 
     @property
     def exit_code(self) -> int:
@@ -29,15 +32,23 @@ class RunSummary:
 
 def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False, executor: str = "local",
                live: bool | None = None, executor_options: dict[str, Any] | None = None) -> RunSummary:
-    run_dir = Path(run_dir)
+    """Run the unfinished cells of `matrix` into `run_dir`, holding its lock (a second run there refuses)."""
+    with RunLock(run_dir):
+        return _run_locked(matrix, registry, Path(run_dir), force, executor, live, executor_options)
+
+
+def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, executor: str, live: bool | None,
+                executor_options: dict[str, Any] | None) -> RunSummary:
     store = ResultStore(run_dir)
-    todo = [c for c in matrix.cells if force or not store.is_finished(c.key)]
+    finished = {c.key for c in matrix.cells if store.is_finished(c.key)}
+    todo = [c for c in matrix.cells if force or c.key not in finished]
     preflight.check(todo, registry)  # a missing probe or data set stops the run before any pretraining
     store.prepare()
     atomic_write_text(run_dir / "matrix.json", json.dumps(
         {"name": matrix.name, "origin": matrix.origin, "config": matrix.config,
          "cells": [c.key for c in matrix.cells]}, indent=1, default=str) + "\n")
-    summary = RunSummary(total=len(matrix.cells), skipped=len(matrix.cells) - len(todo))
+    summary = RunSummary(total=len(matrix.cells), skipped=len(matrix.cells) - len(todo),
+                         forced_good=len(finished) if force else 0)
     registry.notify("seebench_matrix_started", cells=matrix.cells, run_dir=run_dir)
     results: list[dict[str, Any]] = []
     with MatrixProgress(len(todo), summary.skipped, live=live) as progress:
@@ -55,6 +66,8 @@ def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False
             results.append(result)
             if result["status"] != "ok":
                 summary.failed.append(result)
+                if cell.key in finished:  # the store kept the good result (harness/store.py)
+                    summary.kept_good += 1
             progress.cell_finished(cell, result)
             for w in registry.notify("seebench_cell_finished", cell=cell, result=result):
                 progress.message(f"warning: {w}")
@@ -63,5 +76,10 @@ def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False
                                    lambda msg: progress.message(f"  {msg}"))
         for w in registry.notify("seebench_matrix_finished", results=results, run_dir=run_dir):
             progress.message(f"warning: {w}")
+        if summary.forced_good:
+            progress.message(f"--force re-ran {summary.forced_good} cell(s) that had a good result: "
+                             f"{summary.forced_good - summary.kept_good} replaced, {summary.kept_good} kept because "
+                             f"the re-run failed" + (f" (errors in {run_dir / RESULTS / FAILED}/)" if summary.kept_good
+                                                     else ""))
     summary.warnings = list(registry.warnings)
     return summary

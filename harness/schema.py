@@ -44,6 +44,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         "metric_info": {"type": "object"},
         "table": {"type": "string"},
         "artifacts": {"type": "object", "additionalProperties": {"type": "string"}},
+        "repaired": {"type": "array", "items": {"type": "string"}},
         "reference": {"type": "object", "additionalProperties": {"type": "number"}},
         "seed": {"type": "integer"},
         "versions": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -1,42 +1,33 @@
-"""The result store: one JSON file per cell key, written atomically, validated when read."""
+"""The result store: one JSON file per cell key, written atomically, validated when read; a failed re-run
+never replaces a good result (its record goes to results/failed/<key>.json instead)."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .atomic import atomic_write_text, remove_stale_temps
 from .errors import ConfigError, ResultFileError
 from .schema import validation_error
+from .validate import StrictJSONError, parse_strict, result_problem
 
 RESULTS = "results"
+FAILED = "failed"  # results/failed/<key>.json: the last failed attempt of a cell whose good result was kept
 
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, fsync, rename: readers never see a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+__all__ = ["FAILED", "RESULTS", "LoadedResults", "ResultStore", "atomic_write_text", "load_results",
+           "read_result", "result_files"]
 
 
 def read_result(path: Path) -> dict[str, Any]:
-    """Parse and validate one result file; ResultFileError names the file and the problem."""
+    """Parse (strict JSON) and check one result file (schema, key recomputed from its cell, metric ranges);
+    ResultFileError names the file and the problem in one line."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_strict(path.read_text(encoding="utf-8"))
+    except StrictJSONError as exc:
+        raise ResultFileError(f"{path}: rejected, {exc}; fix or delete the file") from None
     except json.JSONDecodeError as exc:
         raise ResultFileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); truncated or "
                               f"hand-edited — delete it and re-run the cell") from None
@@ -47,6 +38,9 @@ def read_result(path: Path) -> dict[str, Any]:
         raise ResultFileError(f"{path}: does not match the result schema ({problem}); delete it and re-run the cell")
     if path.stem != data["key"] and not path.stem.startswith(data["key"]):
         raise ResultFileError(f"{path}: file name does not match its key {data['key']}; it was renamed or edited")
+    problem = result_problem(data)
+    if problem:
+        raise ResultFileError(f"{path}: rejected, {problem}; it does not count (re-run the cell to replace it)")
     return data
 
 
@@ -101,7 +95,8 @@ class ResultStore:
         self.folder = self.run_dir / RESULTS
 
     def prepare(self) -> None:
-        """Create the folders, check they are writable, remove temp files a killed run left."""
+        """Create the folders, check they are writable, remove temp files a killed run left (only those whose
+        writer is gone: another live run's are kept, harness/atomic.py)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             probe = self.folder / f".write-test-{os.getpid()}"
@@ -110,8 +105,8 @@ class ResultStore:
         except OSError as exc:
             raise ConfigError(f"{self.run_dir}: output directory is not writable ({exc.strerror}); "
                               f"choose another with --out DIR") from None
-        for stale in self.folder.glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
+        remove_stale_temps(self.folder)
+        remove_stale_temps(self.folder / FAILED)
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -140,12 +135,28 @@ class ResultStore:
         except ResultFileError as exc:
             return str(exc)
 
+    def failed_path(self, key: str) -> Path:
+        return self.folder / FAILED / f"{key}.json"
+
     def write(self, result: dict[str, Any]) -> Path:
+        """Store a cell's result and return where it went. A failed result for a cell that has a good one goes to
+        results/failed/<key>.json and the good one stays; a good result clears that record."""
         problem = validation_error(result)
         if problem:  # a harness bug or a plugin returning junk: never write an unreadable file
             raise ResultFileError(f"result of cell {result.get('key')} is invalid ({problem})")
-        path = self.path(result["key"])
-        atomic_write_text(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
+        key = result["key"]
+        try:
+            text = json.dumps(result, indent=1, sort_keys=True, allow_nan=False) + "\n"
+        except ValueError:  # NaN or infinity somewhere (metrics are cleaned; this is a harness bug)
+            raise ResultFileError(f"result of cell {key} holds NaN or infinity outside its metrics") from None
+        if result["status"] != "ok" and self.is_finished(key):
+            path = self.failed_path(key)
+            atomic_write_text(path, text)
+            return path
+        path = self.path(key)
+        atomic_write_text(path, text)
+        if result["status"] == "ok":
+            self.failed_path(key).unlink(missing_ok=True)
         return path
 
     def load(self) -> LoadedResults:

@@ -1,33 +1,32 @@
-"""Resumable pretraining checkpoints: torch.save, loaded with weights_only=True, refused when the key differs."""
+"""Resumable pretraining checkpoints: written with a digest, checked, loaded weights_only; refused when the key differs."""
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import torch
-
-from harness import CellFailed
+from harness import CellFailed, load_torch, read_or_set_aside, save_torch
 
 FORMAT = 1
 
 
 def save(path: Path, key: str, step: int, state: dict[str, Any]) -> None:
-    """Write atomically: a kill during the write leaves the previous checkpoint intact."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "key": key, "step": step, **state}, tmp)
-    os.replace(tmp, path)
+    """Write atomically (unique temp name, digest inside): a kill mid-write leaves the previous checkpoint intact."""
+    save_torch(path, {"format": FORMAT, "key": key, "step": step, **state})
 
 
-def load(path: Path, key: str) -> dict[str, Any] | None:
-    """The checkpoint at `path` if it belongs to `key`; None if there is none; CellFailed otherwise."""
-    if not path.exists():
+def _say(line: str) -> None:
+    print(f"seebench: {line}", file=sys.stderr)
+
+
+def load(path: Path, key: str, log: Callable[[str], None] | None = None) -> dict[str, Any] | None:
+    """The checkpoint at `path` if it belongs to `key`; None if there is none, or if it is damaged (truncated,
+    bit-flipped: it is then moved aside with one line to `log` and the cell starts over); CellFailed when it
+    belongs to another configuration."""
+    blob = read_or_set_aside(Path(path), load_torch, log or _say)
+    if blob is None:
         return None
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CellFailed(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); delete it to start over") from exc
     if not isinstance(blob, dict) or blob.get("key") != key or blob.get("format") != FORMAT:
         found = blob.get("key") if isinstance(blob, dict) else type(blob).__name__
         raise CellFailed(
