@@ -81,7 +81,23 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{ResultStore(run_dir).folder}/<key>.json; re-run to retry them", file=sys.stderr)
     else:
         print(f"seebench: all {summary.total} cells finished ({ran}); results in {run_dir}", file=sys.stderr)
+    _write_report(run_dir, boards, mine, f"seebench {matrix.name}")
     return summary.exit_code
+
+
+def _write_report(run_dir: Path, boards: list, results: list, title: str) -> None:
+    """leaderboard.md, chart.png, curves.png, index.html in the run folder, named on stderr; a failure here
+    is one line, never a lost run (the results are stored already)."""
+    from .run_report import write_run_report
+
+    try:
+        written = write_run_report(run_dir, boards, results, title)
+    except Exception as exc:  # noqa: BLE001 - drawing must not turn a finished run into an error
+        print(f"seebench: warning: could not write the run's leaderboard files ({type(exc).__name__}: {exc}); "
+              f"`seebench leaderboard {run_dir}` shows the table", file=sys.stderr)
+        return
+    for what, path in written.items():  # the run's last lines: what to open
+        print(f"seebench: {what}: {path}", file=sys.stderr)
 
 
 def _threads(args: argparse.Namespace, matrix) -> int | None:
@@ -174,7 +190,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"seebench: {line}", file=sys.stderr)
     print(f"seebench: published {len(report.copied)} result(s) to {args.to}/results "
           f"({len(report.unchanged)} unchanged, {len(report.kept_existing)} kept, {len(report.skipped)} skipped); "
-          f"regenerated {args.to}/README.md and chart.png", file=sys.stderr)
+          f"regenerated {args.to}/README.md, chart.png and index.html (open it in a browser)", file=sys.stderr)
     return 0
 
 
@@ -253,7 +269,7 @@ def _extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Verb modules inside harness (generator preview/gallery/generate, ...)."""
     import importlib.util
 
-    for module in ("harness.cli_generate",):
+    for module in ("harness.cli_generate", "harness.cli_curves"):
         if importlib.util.find_spec(module) is None:
             continue
         mod = __import__(module, fromlist=["add_commands"])

@@ -1,4 +1,4 @@
-"""`seebench publish`: validated results into leaderboard/results/, then README and chart regenerated."""
+"""`seebench publish`: validated results into leaderboard/results/, then README, chart and page regenerated."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chart, leaderboard, render
+from . import leaderboard, render
+from .run_report import write_visuals
 from .store import atomic_write_text, load_results, result_files
 
 README_HEAD = """# seebench leaderboard
@@ -77,7 +78,7 @@ def copy_artifacts(run_dir: Path, target: Path, results: list[dict], origins: di
 
 
 def regenerate(target: Path) -> None:
-    """Rebuild README.md, chart.png and leaderboard.csv from every published result."""
+    """Rebuild README.md, leaderboard.csv, chart.png, curves.png and index.html from every published result."""
     target = Path(target)
     loaded = load_results([target / "results"]) if result_files(target / "results") else None
     results = loaded.results if loaded else []
@@ -86,20 +87,8 @@ def regenerate(target: Path) -> None:
     def published(result):  # artifact paths in published results are relative to the leaderboard folder
         return {n: target / p for n, p in (result.get("artifacts") or {}).items() if (target / p).exists()}
 
-    parts = [README_HEAD]
-    for name, board in boards:
+    for _, board in boards:
         leaderboard.attach_artifacts(board, results, published)
-        if name != "main":
-            parts.append(f"\n## {name} table\n\n")
-        parts.append(render.to_markdown(board))
-        for key, files in board.artifacts.items():
-            images = " ".join(f"![{key[0]} {n}]({Path(p).relative_to(target)})" for n, p in sorted(files.items()))
-            parts.append(f"\n**{key[0]}** ({', '.join(sorted(files))}): {images}\n")
-        notes = "".join(f"\n- {p}" for p in board.problems)
-        if notes:
-            parts.append(f"\nProblems:{notes}\n")
-    atomic_write_text(target / "README.md", "".join(parts))
     atomic_write_text(target / "leaderboard.csv", render.boards_to_text(boards, "csv"))
-    main = boards[0][1]
-    if not main.table.empty and main.primary:
-        chart.render_chart(main, target / "chart.png")
+    write_visuals(target, boards, results, "seebench leaderboard", markdown_name="README.md",
+                  markdown_text=README_HEAD + render.document(boards, target))

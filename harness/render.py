@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from rich.console import Console
 from tabulate import tabulate
@@ -15,9 +16,8 @@ TINY = 1e-12  # below this a number is rounding noise (a spread over identical s
 def _num(x: float) -> str:
     """Two decimals, or three significant digits for small numbers (a KID of 0.0031 is not 0.00);
     rounding noise such as a std of 3e-16 is 0."""
-    if abs(x) < TINY:
-        return "0"
-    return f"{x:.3g}" if abs(x) < 0.1 else f"{x:.2f}"
+    x = 0.0 if abs(x) < TINY else x
+    return f"{x:.3g}" if x != 0 and abs(x) < 0.1 else f"{x:.2f}"
 
 
 def _fmt(mean: float, std: float, n: int, compact: bool = False) -> str:
@@ -89,6 +89,30 @@ def to_markdown(board: Leaderboard) -> str:
         text += "\n" + "\n".join(corr) + "\n"
     text += "".join(f"\n{line}\n" for line in lines if line not in corr)
     return text
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def document(boards: list[tuple[str, Leaderboard]], base: Path) -> str:
+    """Every table as markdown with its rows' pictures (sample grids) linked relative to `base`, and its problems:
+    the body of leaderboard/README.md and of a run's leaderboard.md."""
+    parts = []
+    for name, board in boards:
+        if name != "main":
+            parts.append(f"\n## {name} table\n\n")
+        parts.append(to_markdown(board))
+        for key, files in board.artifacts.items():
+            images = " ".join(f"![{key[0]} {n}]({_relative(p, base)})" for n, p in sorted(files.items()))
+            parts.append(f"\n**{key[0]}** ({', '.join(sorted(files))}): {images}\n")
+        problems = "".join(f"\n- {p}" for p in board.problems)
+        if problems:
+            parts.append(f"\nProblems:{problems}\n")
+    return "".join(parts)
 
 
 def to_csv(board: Leaderboard) -> str:

@@ -126,7 +126,7 @@ def test_the_camera_table_fits_160_columns_and_keeps_every_column_in_markdown():
     md = render.to_markdown(board)
     for column in ("kid kid_std", "fingerprint carries_fingerprint", "precision-recall recall"):
         assert column in md
-    assert "3.1e-16" not in md and "| 0 ± 0 " in md  # rounding noise is 0
+    assert "3.1e-16" not in md and "| 0.00 ± 0.00 " in md  # rounding noise is 0
 
 
 def test_chart_is_a_bar_chart_with_role_colours(two_contributors, tmp_path):
