@@ -1,6 +1,5 @@
 """Leaderboard: merging run directories, mean ± std over seeds, every output format, chart, publish."""
 
-import hashlib
 import io
 import json
 import statistics
@@ -12,22 +11,23 @@ from PIL import Image
 from rich.console import Console
 
 from conftest import seebench
-from harness import leaderboard, render
+from harness import Cell, leaderboard, render
 from harness.chart import ROLE_COLOUR, render_chart
 from harness.publish import publish
 from harness.store import ResultStore, load_results
 
 
 def result(row, role, seed, top1, key_hint, evaluator="knn", ref=None, status="ok"):
-    key = hashlib.sha256(repr((row, seed, key_hint, evaluator)).encode()).hexdigest()[:20]
     ref_cell = {"kind": "generator", "name": row, "params": {}, "version": "1", "label": row}
+    cell = {"data": ref_cell if role != "random-init" else None,
+            "encoder": {"kind": "encoder", "name": "resnet18", "params": {}, "version": "1"},
+            "objective": {"kind": "objective", "name": "none", "params": {}, "version": "1"},
+            "evaluator": {"kind": "evaluator", "name": evaluator, "params": {"hint": key_hint}, "version": "1"},
+            "seed": seed, "budget": {"name": "small", "image_size": 32}}
+    key = Cell.from_dict(cell).key  # a result's key is its cell's content key
     return {
         "schema_version": 1, "key": key, "status": status,
-        "cell": {"data": ref_cell if role != "random-init" else None,
-                 "encoder": {"kind": "encoder", "name": "resnet18", "params": {}, "version": "1"},
-                 "objective": {"kind": "objective", "name": "none", "params": {}, "version": "1"},
-                 "evaluator": {"kind": "evaluator", "name": evaluator, "params": {}, "version": "1"},
-                 "seed": seed, "budget": {"name": "small", "image_size": 32}},
+        "cell": cell,
         "row": row, "role": role, "metrics": {"top1": top1, "top5": min(100.0, top1 + 30)} if status == "ok" else {},
         "metric_info": {"top1": {"higher_is_better": True}}, "reference": ref or {}, "seed": seed,
         "versions": {"seebench": "0.1.0"}, "hardware": {"cores": 2}, "wall_time_s": 1.5,
