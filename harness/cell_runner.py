@@ -70,9 +70,11 @@ def _run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None, progr
                          str(ctx.device), evaluator_comp)
     invalid = result_problem(result) if error is None else None
     if invalid:  # e.g. a top-1 of 150 %: recorded as a failure, never as a result that would be rejected on reading
-        result["status"], result["error"] = "failed", {
+        result["status"], result["metrics"], result["error"] = "failed", {}, {
             "type": "InvalidResult", "message": f"evaluator '{cell.evaluator.name}': {invalid}", "traceback": ""}
     result["artifacts"] = dict(ctx.artifacts)
+    if ctx.curves.names():  # losses of the pretraining / GAN fit behind this result (harness/curves.py)
+        result["curves"] = ctx.curves.to_dict()
     if ctx.repairs:  # damaged cache files this cell set aside and recomputed
         result["repaired"] = list(ctx.repairs)
     if ctx.pretrain_threads is not None:  # a cached encoder may come from a run at another thread count

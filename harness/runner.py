@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import preflight
+from .errors import ConfigError
 from .executors import get_executor
 from .matrix import Matrix
 from .progress import MatrixProgress
@@ -44,9 +45,13 @@ def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, execu
     todo = [c for c in matrix.cells if force or c.key not in finished]
     preflight.check(todo, registry)  # a missing probe or data set stops the run before any pretraining
     store.prepare()
-    atomic_write_text(run_dir / "matrix.json", json.dumps(
-        {"name": matrix.name, "origin": matrix.origin, "config": matrix.config,
-         "cells": [c.key for c in matrix.cells]}, indent=1, default=str) + "\n")
+    try:
+        atomic_write_text(run_dir / "matrix.json", json.dumps(
+            {"name": matrix.name, "origin": matrix.origin, "config": matrix.config,
+             "cells": [c.key for c in matrix.cells]}, indent=1, default=str) + "\n")
+    except OSError as exc:  # a full disk or a folder that turned read-only: nothing has run yet
+        raise ConfigError(f"{run_dir / 'matrix.json'}: cannot write ({exc.strerror or exc}); free space or "
+                          f"choose another --out DIR") from None
     summary = RunSummary(total=len(matrix.cells), skipped=len(matrix.cells) - len(todo),
                          forced_good=len(finished) if force else 0)
     registry.notify("seebench_matrix_started", cells=matrix.cells, run_dir=run_dir)

@@ -149,12 +149,14 @@ class ResultStore:
             text = json.dumps(result, indent=1, sort_keys=True, allow_nan=False) + "\n"
         except ValueError:  # NaN or infinity somewhere (metrics are cleaned; this is a harness bug)
             raise ResultFileError(f"result of cell {key} holds NaN or infinity outside its metrics") from None
-        if result["status"] != "ok" and self.is_finished(key):
-            path = self.failed_path(key)
+        path = self.failed_path(key) if result["status"] != "ok" and self.is_finished(key) else self.path(key)
+        try:
             atomic_write_text(path, text)
+        except OSError as exc:  # full disk, read-only or unwritable folder: the earlier file (if any) is intact
+            raise ResultFileError(f"{path}: cannot write the result of cell {key} ({exc.strerror or exc}); free "
+                                  f"space or fix the folder's permissions, then re-run: finished cells are kept") from None
+        if path != self.path(key):
             return path
-        path = self.path(key)
-        atomic_write_text(path, text)
         if result["status"] == "ok":
             self.failed_path(key).unlink(missing_ok=True)
         return path

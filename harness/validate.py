@@ -52,7 +52,8 @@ def metric_problem(name: str, value: Any, info: dict[str, Any]) -> str | None:
 
 def result_problem(result: dict[str, Any]) -> str | None:
     """Why a schema-valid result cannot be trusted (None if it can): its key must be the content key of its
-    recorded cell, its seed the cell's, and every metric finite and inside its declared unit's range."""
+    recorded cell, its seed the cell's, and (for a finished cell) every metric finite and inside its declared
+    unit's range."""
     try:
         cell = Cell.from_dict(result["cell"])
         key = cell.key
@@ -62,6 +63,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
         return f"its key {result['key']} is not the key of its recorded cell ({key}); the cell was edited"
     if result["seed"] != cell.seed:
         return f"its seed {result['seed']} differs from its cell's seed {cell.seed}"
+    if result["status"] != "ok":  # a failure counts for nothing; its metrics (if any) are not checked
+        return None
     info = result.get("metric_info") or {}
     for name, value in result["metrics"].items():
         problem = metric_problem(name, value, info.get(name) or {})
