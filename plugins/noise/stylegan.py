@@ -7,6 +7,7 @@ import operator
 from collections import OrderedDict
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -14,43 +15,48 @@ from harness import GENERATOR, Component, Param, hookimpl
 
 from .device import resolve_device
 from .fixed_threads import torch_threads
-from .natural_stats import to_natural_uint8
 from .request_checks import check_request
 from .stylegan_batch import synthesize_batch
-from .stylegan_synthesis import noise_maps, synthesize
-from .stylegan_weights import VARIANTS, Network, draw_network
+from .stylegan_draws import draw_image, quantise, standardise
+from .stylegan_synthesis import synthesize
+from .stylegan_weights import PAPER_WIDTH, VARIANTS, Network, draw_network, network_nbytes
 
-# Drawn networks kept per generator, least recently used dropped first: ~0.8-0.9 MB each (width 32),
-# so 256 MB holds ~290, every network of a 105k-image dataset at reinit_every=400. Shuffled batches
-# (what pretraining asks for) then draw each network once instead of once per change of network.
+# Drawn networks kept per generator, least recently used dropped first. A network keeps its
+# constant input and affines (float32; dense conv weights for `random`): ~0.2 MB at width 32,
+# ~10 MB at width 512 and 128 px. Shuffled batches (what pretraining asks for) then draw each
+# network once instead of once per change of network.
 NETWORK_CACHE_BYTES = 256 * 2**20
+# Default channels at <= 64 px per variant: the paper's 512 where the filter-bank forward makes it
+# cheap; the dense `random` network at 512 runs ~0.5 img/s on a CPU core, so it defaults narrower.
+DEFAULT_WIDTH = {"random": 32, "highfreq": PAPER_WIDTH, "sparse": PAPER_WIDTH, "oriented": PAPER_WIDTH}
 
-# Pink-noise exponent range of the noise inputs; high-freq uses whiter noise.
-ALPHA_RANGE = {"random": (0.5, 1.5), "sparse": (0.5, 1.5), "oriented": (0.5, 1.5), "highfreq": (0.0, 1.0)}
+
+def render_resolution(size: int, resolution: int) -> int:
+    """The network's output size for an image of `size` px: the next power of two >= size (at
+    least 8), or `resolution` when that is larger (the image then resized down to `size`)."""
+    return max(8, 2 ** math.ceil(math.log2(size)), resolution)
 
 
 class StyleGANNoise:
-    """Image i under seed s comes from the network (s, i // reinit_every) and its own latent and
-    noise maps keyed by (s, i). On the CPU each image runs alone through the network (see
-    `synthesize`: its bytes are pinned); on a GPU the images of one network run as one batch
-    (`synthesize_batch`, grouped convolutions)."""
+    """Image i under seed s comes from the network (s, i // reinit_every) and its own draws keyed
+    by (s, i): w per layer, and for the filter-bank variants filters, gains, biases and noise. On
+    the CPU each image runs alone through the network (see `synthesize`: its bytes are pinned); on
+    a GPU the images of one network run as one batch (`synthesize_batch`)."""
 
-    def __init__(self, variant: str = "random", width: int = 32, reinit_every: int = 400,
-                 density: float = 0.1, fan_in: int = 2, n_orientations: int = 8, threads: int = 1,
-                 device: str = "auto", gpu_batch: int = 256):
+    def __init__(self, variant: str = "random", width: int = 0, reinit_every: int = 400,
+                 resolution: int = 0, threads: int = 1, device: str = "auto", gpu_batch: int = 256):
         name = f"stylegan-{variant}"
         if variant not in VARIANTS:
             raise ValueError(f"stylegan: parameter 'variant' must be one of {list(VARIANTS)}, got {variant!r}")
+        width = width or DEFAULT_WIDTH[variant]
         for pname, value, low in (("width", width, 16), ("threads", threads, 0), ("reinit_every", reinit_every, 1),
-                                  ("fan_in", fan_in, 1), ("n_orientations", n_orientations, 1),
-                                  ("gpu_batch", gpu_batch, 1)):
+                                  ("resolution", resolution, 0), ("gpu_batch", gpu_batch, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: parameter '{pname}' must be an integer >= {low}, got {value!r}")
-        if not 0.0 < float(density) <= 1.0:
-            raise ValueError(f"{name}: parameter 'density' must be in (0, 1], got {density!r}")
+        if resolution and resolution & (resolution - 1):
+            raise ValueError(f"{name}: parameter 'resolution' must be 0 or a power of two, got {resolution!r}")
         self.name, self.variant, self.width, self.reinit_every = name, variant, width, reinit_every
-        self.density, self.fan_in, self.n_orientations = float(density), fan_in, n_orientations
-        self.threads, self.gpu_batch = threads, gpu_batch
+        self.resolution, self.threads, self.gpu_batch = resolution, threads, gpu_batch
         self.device = resolve_device(name, device)
         self.batched = self.device.type != "cpu"  # the CPU keeps the one-image path (pinned bytes)
         self._networks: OrderedDict[tuple[int, int, int], tuple[Network, int]] = OrderedDict()
@@ -61,8 +67,7 @@ class StyleGANNoise:
         by NETWORK_CACHE_BYTES (a network depends only on its key: caching changes no byte)."""
         key = (seed, block, resolution)
         if key not in self._networks:
-            net = draw_network(self.variant, seed, block, resolution, self.width,
-                               self.density, self.fan_in, self.n_orientations)
+            net = draw_network(self.variant, seed, block, resolution, self.width)
             self._networks[key] = (net, network_nbytes(net))
             self._network_bytes += self._networks[key][1]
             while self._network_bytes > NETWORK_CACHE_BYTES and len(self._networks) > 1:
@@ -70,19 +75,24 @@ class StyleGANNoise:
         self._networks.move_to_end(key)
         return self._networks[key][0]
 
+    def finish(self, rgb: torch.Tensor, colour: np.ndarray, size: int) -> torch.Tensor:
+        """Float (3, R, R) network output -> uint8 (3, size, size): the official colour
+        normalisation at R, resized (antialiased) to `size` when R is larger."""
+        x = standardise(rgb.numpy(), colour)
+        if x.shape[-1] != size:
+            x = F.interpolate(torch.from_numpy(np.clip(x, 0.0, 1.0))[None], size=(size, size), mode="bilinear",
+                              antialias=True, align_corners=False)[0].numpy()
+        return torch.from_numpy(quantise(x))
+
     def render(self, index: int, seed: int, size: int) -> torch.Tensor:
-        """Float (3, size, size) image before renormalisation."""
-        resolution = max(8, 2 ** math.ceil(math.log2(size)))
-        net = self.network(seed, index // self.reinit_every, resolution)
-        z, noises = noise_maps(net, seed, index, ALPHA_RANGE[self.variant])
-        rgb = synthesize(net, z, noises)
-        if resolution != size:
-            rgb = F.interpolate(rgb[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
-        return rgb
+        """uint8 (3, size, size): image `index` of `seed`, through the one-image CPU path."""
+        net = self.network(seed, index // self.reinit_every, render_resolution(size, self.resolution))
+        draw = draw_image(net, seed, index)
+        return self.finish(synthesize(net, draw), draw.colour, size)
 
     def render_batched(self, indices: list[int], seed: int, size: int) -> list[torch.Tensor]:
-        """Float (3, size, size) images before renormalisation, those of one network batched on the device."""
-        resolution = max(8, 2 ** math.ceil(math.log2(size)))
+        """uint8 (3, size, size) images, those of one network batched on the device."""
+        resolution = render_resolution(size, self.resolution)
         out: list[torch.Tensor | None] = [None] * len(indices)
         blocks: dict[int, list[int]] = {}
         for pos, index in enumerate(indices):
@@ -91,12 +101,10 @@ class StyleGANNoise:
             net = self.network(seed, block, resolution)
             for start in range(0, len(positions), self.gpu_batch):
                 part = positions[start:start + self.gpu_batch]
-                maps = [noise_maps(net, seed, indices[p], ALPHA_RANGE[self.variant]) for p in part]
-                rgb = synthesize_batch(net, [z for z, _ in maps], [m for _, m in maps], self.device)
-                if resolution != size:
-                    rgb = F.interpolate(rgb, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-                for p, image in zip(part, rgb.cpu()):
-                    out[p] = image
+                draws = [draw_image(net, seed, indices[p]) for p in part]
+                rgb = synthesize_batch(net, draws, self.device).cpu()
+                for p, image, draw in zip(part, rgb, draws):
+                    out[p] = self.finish(image, draw.colour, size)
         return out
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
@@ -106,26 +114,23 @@ class StyleGANNoise:
         size = operator.index(size)
         with torch.inference_mode(), torch_threads(self.threads):
             if self.batched:
-                return torch.stack([to_natural_uint8(x) for x in self.render_batched(idx, int(seed), size)])
+                return torch.stack(self.render_batched(idx, int(seed), size))
             # one network at a time (a shuffled batch mixes many); each image is placed back where asked
             by_network = sorted(range(len(idx)), key=lambda p: idx[p] // self.reinit_every)
             out: list[torch.Tensor | None] = [None] * len(idx)
             for p in by_network:
-                out[p] = to_natural_uint8(self.render(idx[p], int(seed), size))
+                out[p] = self.render(idx[p], int(seed), size)
             return torch.stack(out)
 
 
-def network_nbytes(net: Network) -> int:
-    """Bytes of a network's arrays (mapping, constant, conv and toRGB layers)."""
-    layers = [*net.convs, *net.torgbs]
-    return (sum(w.nbytes + b.nbytes for w, b in net.mapping) + net.const.nbytes
-            + sum(x.weight.nbytes + x.affine.nbytes + x.bias.nbytes + x.wsq.nbytes for x in layers))
-
-
-def _common_params() -> tuple[Param, ...]:
+def _params(variant: str) -> tuple[Param, ...]:
     return (
-        Param("width", 32, "feature maps up to 32 px (halving per octave above, at least 16)", minimum=16, maximum=512),
+        Param("width", DEFAULT_WIDTH[variant], "feature maps at <= 64 px, halving per octave above (at least 16): "
+              "min(width * 64 / res, width); 512 is the paper's (channel_base 32768, channel_max 512)",
+              minimum=16, maximum=1024),
         Param("reinit_every", 400, "images per random network: image i uses network (seed, i // reinit_every)", minimum=1),
+        Param("resolution", 0, "0: the network renders the next power of two >= the size asked; N (a power of "
+              "two): at least N px, then resized down (the paper's datasets: 256)", minimum=0, maximum=1024),
         Param("threads", 1, "torch threads while generating (0: the caller's setting); use workers to parallelise", minimum=0),
         Param("device", "auto", "'auto' (a CUDA GPU when torch sees one: images of a network batched there; else "
               "the CPU, one image at a time, bytes pinned), 'cpu' or 'cuda'", choices=("auto", "cpu", "cuda")),
@@ -140,14 +145,16 @@ def _factory(variant: str):
     return build
 
 
+# The paper's four (generate_dataset.py --network_type): original, random, sparse_new, sparse_new + same_noise_map.
 _SPECS = {
-    "random": ("untrained StyleGAN2-style generator, default random init, pink-noise inputs", 34.0, ()),
-    "highfreq": ("untrained StyleGAN, zero-DC filters, whiter and stronger noise, no smoothing on upsampling", 42.1, ()),
-    "sparse": ("untrained StyleGAN with sparse channel connectivity and random biases", 42.0,
-               (Param("density", 0.1, "fraction of (output, input) channel connections kept", minimum=0.001, maximum=1.0),)),
-    "oriented": ("untrained StyleGAN with filters from an oriented Gabor bank, sparse connectivity, one shared noise map", 43.4,
-                 (Param("fan_in", 2, "input channels each output channel reads", minimum=1),
-                  Param("n_orientations", 8, "orientations in the Gabor filter bank", minimum=1, maximum=64))),
+    "random": ("untrained StyleGAN2 (networks.py, ReLU): dense random weights per network, a fresh w per layer "
+               "and image, no noise (strength 0 at init)", 34.0),
+    "highfreq": ("untrained StyleGAN2 whose 3x3 filters are redrawn per image from 40 sign patterns "
+                 "(network_randomized.py), pink-noise inputs", 42.1),
+    "sparse": ("untrained StyleGAN2 whose filters are redrawn per image from a random subset of 40 wavelets, "
+               "biases U(-0.2, 0.2), enveloped pink noise (network_randomized_v3.py)", 42.0),
+    "oriented": ("as stylegan-sparse, with one enveloped pink-noise map per image shared by every layer "
+                 "(same_noise_map)", 43.4),
 }
 
 
@@ -159,10 +166,11 @@ def seebench_register_generators():
             name=f"stylegan-{variant}",
             factory=_factory(variant),
             description=description,
-            params=_common_params() + extra,
+            params=_params(variant),
             tags=("stylegan",),
+            version="2",  # 2: the paper's networks (was: a mapping MLP, our own sparse/oriented/highfreq filters)
             metadata={"role": "synthetic", "family": "untrained StyleGAN",
                       "reference": {"imagenet100-top1": reference}},
         )
-        for variant, (description, reference, extra) in _SPECS.items()
+        for variant, (description, reference) in _SPECS.items()
     ]

@@ -1,4 +1,16 @@
-"""Forward pass of one untrained StyleGAN image: per-image latent and noise maps, modulated convs."""
+"""Forward pass of one untrained StyleGAN image on the CPU: modulated, demodulated convs, ReLU, skip toRGBs.
+
+stylegan2-ada-pytorch's SynthesisNetwork with activation='relu' (get_network's synthesis_kwargs):
+per layer, styles = affine(w) (+1 bias), weights modulated by the styles and demodulated, conv
+(upsampling ones: transposed conv + [1,3,3,1] filter), noise added, bias, ReLU times sqrt(2); per
+block a toRGB (styles / sqrt(ic), no demodulation) added to the upsampled image so far.
+
+Filter-bank variants (highfreq, sparse, oriented) have weight[o, i] = gain[o] * filter[i]: after
+demodulation every output channel is +-1 times the same map Y = sum_i style[i] * filter[i] * x[i]
+(before its own noise and bias), so each layer computes Y once (the channels sharing a bank filter
+summed, then one conv over the 40 filters) and spreads it over its channels: the official widths
+cost little.
+"""
 
 from __future__ import annotations
 
@@ -8,85 +20,115 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .keyed_rng import keyed_rng, tag
-from .pink_noise import pink_noise
-from .stylegan_weights import W_DIM, ModConv, Network
+from .stylegan_draws import ImageDraw, LayerDraw
+from .stylegan_filters import BANKS, conv_up, upsample2d
+from .stylegan_weights import Layer, Network, block_resolutions
 
-_IMAGE_TAG = tag("stylegan-image")
-_SQRT2 = math.sqrt(2.0)
-
-
-def _lrelu(x: np.ndarray) -> np.ndarray:
-    return np.where(x >= 0, x, 0.2 * x) * _SQRT2
+SQRT2 = math.sqrt(2.0)
+BANK_ENERGY = {v: (bank**2).sum(axis=(1, 2)) for v, bank in BANKS.items()}  # ||filter||^2 per bank filter
+SIGNED_BANK = {v: torch.from_numpy(np.concatenate([bank, -bank]).astype(np.float32))[None]
+               for v, bank in BANKS.items()}  # (1, 80, 3, 3): each filter, then its negative
 
 
-def _rowdot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    # Multiply-then-sum along a contiguous axis: fixed summation order, no BLAS, no threads.
+def rowdot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """matrix @ vector, float64, multiply-then-sum along a contiguous axis: fixed summation order,
+    no BLAS, no threads (the bytes do not depend on the thread count)."""
     return (matrix * vector[None, :]).sum(axis=1)
 
 
-def mapping(net: Network, z: np.ndarray) -> np.ndarray:
-    """z (W_DIM,) -> w (W_DIM,), float64: pixel norm then the MLP with leaky ReLUs."""
-    x = z / np.sqrt(np.mean(z * z) + 1e-8)
-    for weight, bias in net.mapping:
-        x = _lrelu(_rowdot(weight, x) + bias)
-    return x
+def styles(layer: Layer, w: np.ndarray) -> np.ndarray:
+    """affine(w): FullyConnectedLayer with bias_init=1. float32 matrix-vector product (BLAS gemv:
+    each row's dot product is summed by one thread, so the bytes do not depend on the threads)."""
+    return (layer.affine @ w.astype(np.float32)).astype(np.float64) + 1.0
 
 
-def fused_weight(layer: ModConv, w: np.ndarray) -> torch.Tensor:
-    """The conv weight of one image: modulated by its style (and demodulated), float32."""
-    style = _rowdot(layer.affine, w) + 1.0
-    scale = np.broadcast_to(style[None, :], layer.wsq.shape)
-    if layer.demodulate:
-        demod = 1.0 / np.sqrt(_rowdot(layer.wsq, style * style) + 1e-8)
-        scale = scale * demod[:, None]
-    return torch.from_numpy((layer.weight * scale[:, :, None, None]).astype(np.float32))
+def dense_weight(layer: Layer, w: np.ndarray, gain: float) -> torch.Tensor:
+    """Modulated, demodulated conv weight (oc, ic, 3, 3) float32 of the dense variant, times the
+    previous layer's activation gain (folded here instead of scaling the activations)."""
+    s = styles(layer, w)
+    demod = 1.0 / np.sqrt(rowdot(layer.wsq, s * s) + 1e-8)
+    return torch.from_numpy((layer.weight * (s[None, :, None, None] * demod[:, None, None, None] * gain)).astype(np.float32))
 
 
-def _pool_to(noise: np.ndarray, res: int) -> np.ndarray:
-    f = noise.shape[0] // res
-    return noise.reshape(res, f, res, f).mean(axis=(1, 3)) * f  # keep roughly unit std
+def bank_weight(layer: Layer, w: np.ndarray, variant: str, d: LayerDraw, gain: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ic,) float32 channel scales of the shared map Y (style times the input gain) and the (oc,)
+    float32 demodulated output gains: gain[o] / sqrt(gain[o]^2 * sum_i,k (style[i] filter[i])^2 + 1e-8)."""
+    s = styles(layer, w)
+    energy = float((s * s * BANK_ENERGY[variant][d.filter_index]).sum())
+    out_gain = d.gains / np.sqrt(d.gains * d.gains * energy + 1e-8)
+    return torch.from_numpy((s * gain).astype(np.float32)), torch.from_numpy(out_gain.astype(np.float32))
 
 
-def noise_maps(net: Network, seed: int, index: int, alpha_range: tuple[float, float]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The image's own latent z and one pink-noise map per conv layer (shared across layers if oriented)."""
-    rng = keyed_rng(_IMAGE_TAG, seed, index, net.resolution)
-    z = rng.standard_normal(W_DIM)
-    resolutions = [4] + [r for r in (2**k for k in range(3, 11)) if r <= net.resolution for _ in (0, 1)]
-    if net.variant == "oriented":
-        shared = pink_noise(rng, net.resolution, float(rng.uniform(*alpha_range)))
-        return z, [_pool_to(shared, r) for r in resolutions]
-    return z, [pink_noise(rng, r, float(rng.uniform(*alpha_range))) for r in resolutions]
+def bank_conv(x: torch.Tensor, layer: Layer, variant: str, signed_index: torch.Tensor) -> torch.Tensor:
+    """Y = sum_i +-bank[filter_index[i]] (*) x[i], (1, 1, H', W'), with x already scaled by |scale|:
+    the channels that share a filter and a sign are summed first (index_add), then one conv over
+    the 40 bank filters and their negatives."""
+    _, ic, h, w = x.shape
+    grouped = torch.zeros(2 * len(BANKS[variant]), h * w).index_add_(0, signed_index, x[0].reshape(ic, -1))
+    return conv(grouped.view(1, -1, h, w), layer, SIGNED_BANK[variant])
 
 
-def _conv_layer(x: torch.Tensor, layer: ModConv, w: np.ndarray, noise: np.ndarray, upsample: str) -> torch.Tensor:
-    if layer.up:
-        x = F.interpolate(x, scale_factor=2, mode=upsample, **({"align_corners": False} if upsample == "bilinear" else {}))
-    weight = fused_weight(layer, w)
-    x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
-    x = x + torch.from_numpy((noise * layer.noise_strength).astype(np.float32))
-    x = x + torch.from_numpy(layer.bias.astype(np.float32)).view(1, -1, 1, 1)
-    return F.leaky_relu(x, 0.2) * _SQRT2
+def torgb_weight(layer: Layer, w: np.ndarray, weight: np.ndarray, gain: float) -> torch.Tensor:
+    """(3, ic) float32: toRGB weight times styles / sqrt(ic) (weight_gain), times the input gain."""
+    s = styles(layer, w) / math.sqrt(layer.ic)
+    return torch.from_numpy((weight * s[None, :] * gain).astype(np.float32))
 
 
-def _to_rgb(x: torch.Tensor, layer: ModConv, w: np.ndarray) -> torch.Tensor:
-    # A 1x1 conv as one matmul: oneDNN is slow for 3 output channels.
-    weight = fused_weight(layer, w)[:, :, 0, 0]
-    return (weight @ x[0].flatten(1)).view(1, 3, x.shape[2], x.shape[3])
+def conv(x: torch.Tensor, layer: Layer, weight: torch.Tensor) -> torch.Tensor:
+    return conv_up(x, weight) if layer.up else F.conv2d(x, weight, padding=1)
 
 
-def synthesize(net: Network, z: np.ndarray, noises: list[np.ndarray]) -> torch.Tensor:
-    """One image (3, R, R) float32. Batch size 1 on purpose: every call has the same shapes, so the
-    conv kernels (whose summation order can change with the batch size) give the same bytes."""
-    w = mapping(net, z)
+def spread(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, bias: np.ndarray,
+           fold: torch.Tensor) -> torch.Tensor:
+    """fold[o] * ReLU(out_gain[o] * Y + noise + bias[o]) for every channel o (fold >= 0: the next
+    layer's |scale|, applied here so that its conv only sums): (1, oc, H, W), one K=3 matmul."""
+    h, w = y.shape[-2:]
+    rows = torch.stack([y.reshape(-1), torch.from_numpy(noise.astype(np.float32)).reshape(-1),
+                        torch.ones(h * w)])
+    coeff = torch.stack([out_gain, torch.ones_like(out_gain), torch.from_numpy(bias.astype(np.float32))], dim=1)
+    return torch.relu_((coeff * fold[:, None]) @ rows).view(1, -1, h, w)
+
+
+def block_layers(net: Network) -> list[tuple[list[int], int]]:
+    """Per block: the indices of its conv layers and of its toRGB's w (2k + 1)."""
+    return [([0] if k == 0 else [2 * k - 1, 2 * k], 2 * k + 1) for k in range(len(block_resolutions(net.resolution)))]
+
+
+def synthesize(net: Network, draw: ImageDraw) -> torch.Tensor:
+    """One image (3, R, R) float32, before the colour normalisation. Batch size 1 on purpose: every
+    call has the same shapes, so the conv kernels (whose summation order can change with the batch
+    size) give the same bytes."""
+    if draw.layers is not None:
+        return _synthesize_bank(net, draw)
     x = torch.from_numpy(net.const)[None]
-    x = _conv_layer(x, net.convs[0], w, noises[0], net.upsample)
-    rgb = _to_rgb(x, net.torgbs[0], w)
-    for level, torgb in enumerate(net.torgbs[1:]):
-        conv0, conv1 = net.convs[1 + 2 * level], net.convs[2 + 2 * level]
-        x = _conv_layer(x, conv0, w, noises[1 + 2 * level], net.upsample)
-        x = _conv_layer(x, conv1, w, noises[2 + 2 * level], net.upsample)
-        up = F.interpolate(rgb, scale_factor=2, mode=net.upsample,
-                           **({"align_corners": False} if net.upsample == "bilinear" else {}))
-        rgb = up + _to_rgb(x, torgb, w)
-    return rgb[0]
+    img, gain = None, 1.0
+    for k, (conv_ids, w_rgb) in enumerate(block_layers(net)):
+        for j in conv_ids:  # dense (random): no noise (strength 0), bias 0
+            layer = net.convs[j]
+            x = torch.relu_(conv(x, layer, dense_weight(layer, draw.ws[j], gain)))
+            gain = SQRT2
+        torgb = net.torgbs[k]
+        y = (torgb_weight(torgb, draw.ws[w_rgb], torgb.weight[:, :, 0, 0], gain) @ x[0].flatten(1)).view(1, 3, *x.shape[2:])
+        img = y if img is None else upsample2d(img) + y
+    return img[0]
+
+
+def _synthesize_bank(net: Network, draw: ImageDraw) -> torch.Tensor:
+    """The filter-bank variants: each conv's input arrives scaled by that conv's |scale| (folded
+    into the previous spread), its sign picks the bank filter or its negative."""
+    n_bank = len(BANKS[net.variant])
+    parts = [bank_weight(layer, draw.ws[j], net.variant, draw.layers[j], 1.0 if j == 0 else SQRT2)
+             for j, layer in enumerate(net.convs)]
+    signed = [torch.from_numpy(d.filter_index + n_bank * (scales.numpy() < 0)) for d, (scales, _) in zip(draw.layers, parts)]
+    x = torch.from_numpy(net.const)[None] * parts[0][0].abs().view(1, -1, 1, 1)
+    img = None
+    for k, (conv_ids, w_rgb) in enumerate(block_layers(net)):
+        for j in conv_ids:
+            layer, d = net.convs[j], draw.layers[j]
+            fold = parts[j + 1][0].abs() if j + 1 < len(parts) else torch.ones(layer.oc)
+            x = spread(bank_conv(x, layer, net.variant, signed[j]), parts[j][1], d.noise, d.bias, fold)
+        torgb = net.torgbs[k]
+        rgb_w = torgb_weight(torgb, draw.ws[w_rgb], draw.torgb[k] / fold.double().numpy()[None, :], SQRT2)
+        y = (rgb_w @ x[0].flatten(1)).view(1, 3, *x.shape[2:])
+        img = y if img is None else upsample2d(img) + y
+    return img[0]

@@ -1,4 +1,12 @@
-"""Random weights of a small StyleGAN2-style generator, one draw per (seed, block), per variant."""
+"""The weights one untrained StyleGAN2 keeps for reinit_every images: constant input, affines, dense convs.
+
+As in generate_datasets/stylegan/generate_dataset.py (get_network) and stylegan2-ada-pytorch's
+training/networks.py: Generator(z_dim=512, w_dim=512), channels min(32768 / res, 512) (`width`
+rescales that schedule), every parameter torch's default init (randn; biases 0; affine biases 1).
+`random` (networks.py) convolves with these dense weights; `highfreq` (network_randomized.py) and
+`sparse` / `oriented` (network_randomized_v3.py) replace every conv and toRGB weight per image
+(stylegan_draws.py), so their networks keep only the constant input and the affines.
+"""
 
 from __future__ import annotations
 
@@ -10,137 +18,83 @@ import numpy as np
 from .keyed_rng import keyed_rng, tag
 
 VARIANTS = ("random", "highfreq", "sparse", "oriented")
-W_DIM = 64  # latent (z and w) width
-MAPPING_LAYERS = 8
-_NET_TAG = tag("stylegan-network")
+BANK_VARIANTS = ("highfreq", "sparse", "oriented")
+W_DIM = 512  # z_dim = w_dim = 512 in get_network
+PAPER_WIDTH = 512  # channel_max; channel_base 32768 = 512 * 64
+_NET_TAG = tag("stylegan-network-v2")
 
 
 @dataclass
-class ModConv:
-    """One modulated convolution: weight (oc, ic, k, k), style affine A (ic, W_DIM), bias, noise gain."""
+class Layer:
+    """One SynthesisLayer (3x3, `up`: upsampling by 2 first) or ToRGBLayer (1x1, 3 outputs)."""
 
-    weight: np.ndarray
-    affine: np.ndarray
-    bias: np.ndarray
-    noise_strength: float = 0.0
-    demodulate: bool = True
-    up: bool = False
-    wsq: np.ndarray = field(init=False)  # sum_k weight^2, (oc, ic): demodulation denominators
+    ic: int
+    oc: int
+    resolution: int
+    up: bool
+    affine: np.ndarray  # (ic, W_DIM) float32 (memory), the FullyConnectedLayer weight times 1/sqrt(W_DIM)
+    weight: np.ndarray | None = None  # (oc, ic, k, k) float64, dense variant only (else drawn per image)
+    wsq: np.ndarray | None = field(default=None, init=False)  # sum_k weight^2 (oc, ic): demodulation
 
     def __post_init__(self) -> None:
-        self.wsq = (self.weight.astype(np.float64) ** 2).sum(axis=(2, 3))
+        if self.weight is not None:
+            self.wsq = (self.weight**2).sum(axis=(2, 3))
 
 
 @dataclass
 class Network:
-    """Every weight of one generator: mapping MLP, constant input, conv layers, toRGB layers."""
+    """Every weight one generator keeps: the 4x4 constant, conv layers, toRGB layers (one per block)."""
 
     variant: str
+    seed: int
+    block: int
     resolution: int
-    mapping: list[tuple[np.ndarray, np.ndarray]]
-    const: np.ndarray  # (C, 4, 4)
-    convs: list[ModConv]  # 1 at 4 px, then 2 per resolution (the first upsamples)
-    torgbs: list[ModConv]  # one per resolution
-    upsample: str = "bilinear"
+    const: np.ndarray  # (C, 4, 4) float32
+    convs: list[Layer]  # 1 at 4 px, then 2 per resolution (the first upsamples)
+    torgbs: list[Layer]  # one per resolution; toRGB k reads w number 2k + 1 (shared with the next conv0)
+
+    @property
+    def num_ws(self) -> int:
+        return len(self.convs) + 1
 
 
 def channels(res: int, width: int) -> int:
-    """Feature maps per resolution: `width` up to 32 px, halving per octave above, at least 16
-    (oneDNN's convolutions are slow below 16 channels)."""
-    return max(16, min(width, width * 32 // res))
+    """Feature maps at one resolution: min(width * 64 / res, width) as the official
+    min(32768 / res, 512) for width 512; at least 16 (oneDNN is slow below that) unless width is."""
+    return max(min(16, width), min(width, width * 64 // res))
 
 
-# -- filters per variant -------------------------------------------------------------------------
-
-def gabor_bank(n_orientations: int = 8, size: int = 3) -> np.ndarray:
-    """(n_orientations, 2 wavelengths * 2 phases, size, size) zero-mean, unit-norm Gabor filters."""
-    r = (size - 1) / 2
-    y, x = np.mgrid[-r : r + 1, -r : r + 1]
-    filters = []
-    for k in range(n_orientations):
-        theta = math.pi * k / n_orientations
-        per_orientation = []
-        xr = x * math.cos(theta) + y * math.sin(theta)
-        yr = -x * math.sin(theta) + y * math.cos(theta)
-        for wavelength in (2.5, 4.0):
-            sigma = 0.45 * wavelength + 0.3
-            envelope = np.exp(-(xr**2 + (yr / 1.6) ** 2) / (2 * sigma**2))
-            for phase in (0.0, math.pi / 2):
-                g = envelope * np.cos(2 * math.pi * xr / wavelength + phase)
-                g = g - g.mean()
-                per_orientation.append(g / np.linalg.norm(g))
-        filters.append(np.stack(per_orientation))
-    return np.stack(filters)
+def block_resolutions(resolution: int) -> list[int]:
+    return [2**k for k in range(2, int(math.log2(resolution)) + 1)]
 
 
-def _conv_weight(variant: str, rng: np.random.Generator, oc: int, ic: int, opts: dict) -> np.ndarray:
-    if variant == "oriented":
-        # Sparse connectivity; each filter comes from the bank, its orientation within one step of
-        # the network's dominant orientation, so that paths through the network stay oriented.
-        bank = opts["bank"]
-        n_orient, n_kind = bank.shape[:2]
-        w = np.zeros((oc, ic, bank.shape[2], bank.shape[3]))
-        fan_in = min(opts["fan_in"], ic)
-        for o in range(oc):
-            sources = rng.choice(ic, size=fan_in, replace=False)
-            orient = (opts["orientation"] + rng.integers(-opts["spread"], opts["spread"] + 1, size=fan_in)) % n_orient
-            kind = rng.integers(0, n_kind, size=fan_in)
-            w[o, sources] = bank[orient, kind] * rng.standard_normal(fan_in)[:, None, None]
-        return w
-    w = rng.standard_normal((oc, ic, 3, 3))
-    if variant == "highfreq":
-        w -= w.mean(axis=(2, 3), keepdims=True)  # no DC response: every filter is a high-pass
-    elif variant == "sparse":
-        keep = rng.random((oc, ic)) < opts["density"]
-        keep[np.arange(oc), rng.integers(0, ic, size=oc)] = True  # every output has an input
-        w *= keep[:, :, None, None]
-    return w / math.sqrt(ic * 9)
-
-
-def _noise_strength(variant: str, rng: np.random.Generator) -> float:
-    low, high = {"highfreq": (0.5, 1.5), "oriented": (0.2, 0.8)}.get(variant, (0.1, 1.0))
-    return float(rng.uniform(low, high))
-
-
-def _bias(variant: str, rng: np.random.Generator, oc: int) -> np.ndarray:
-    if variant == "sparse":
-        return rng.normal(0.0, 0.5, oc)
-    return np.zeros(oc)
-
-
-def draw_network(variant: str, seed: int, block: int, resolution: int, width: int,
-                 density: float = 0.1, fan_in: int = 2, n_orientations: int = 8, spread: int = 1) -> Network:
+def draw_network(variant: str, seed: int, block: int, resolution: int, width: int = PAPER_WIDTH) -> Network:
     """The generator that images [block * reinit_every, (block + 1) * reinit_every) of `seed` share."""
     if variant not in VARIANTS:
         raise ValueError(f"stylegan: parameter 'variant' must be one of {list(VARIANTS)}, got {variant!r}")
     rng = keyed_rng(_NET_TAG, VARIANTS.index(variant), seed, block, resolution, width)
-    opts = {"density": density, "fan_in": fan_in}
-    if variant == "oriented":
-        opts["bank"] = gabor_bank(n_orientations)
-        opts["orientation"] = int(rng.integers(0, n_orientations))
-        opts["spread"] = spread
+    dense = variant == "random"
 
-    mapping = [(rng.standard_normal((W_DIM, W_DIM)) / math.sqrt(W_DIM), np.zeros(W_DIM))
-               for _ in range(MAPPING_LAYERS)]
-
-    def modconv(ic: int, oc: int, up: bool) -> ModConv:
-        return ModConv(_conv_weight(variant, rng, oc, ic, opts).astype(np.float32),
-                       rng.standard_normal((ic, W_DIM)) / math.sqrt(W_DIM),
-                       _bias(variant, rng, oc), _noise_strength(variant, rng), True, up)
-
-    def torgb(ic: int) -> ModConv:
-        w = rng.standard_normal((3, ic, 1, 1)) / math.sqrt(ic)
-        return ModConv(w.astype(np.float32), rng.standard_normal((ic, W_DIM)) / math.sqrt(W_DIM),
-                       np.zeros(3), 0.0, False, False)
+    def layer(ic: int, oc: int, res: int, up: bool, k: int) -> Layer:
+        affine = (rng.standard_normal((ic, W_DIM)) / math.sqrt(W_DIM)).astype(np.float32)
+        weight = rng.standard_normal((oc, ic, k, k)) if dense else None
+        return Layer(ic, oc, res, up, affine, weight)
 
     c4 = channels(4, width)
-    const = rng.standard_normal((c4, 4, 4))
-    convs, torgbs = [modconv(c4, c4, False)], [torgb(c4)]
-    res, c_prev = 8, c4
-    while res <= resolution:
+    const = rng.standard_normal((c4, 4, 4)).astype(np.float32)
+    convs, torgbs, c_prev = [], [], 0
+    for res in block_resolutions(resolution):
         c = channels(res, width)
-        convs += [modconv(c_prev, c, True), modconv(c, c, False)]
-        torgbs.append(torgb(c))
-        res, c_prev = res * 2, c
-    return Network(variant, resolution, mapping, const.astype(np.float32), convs, torgbs,
-                   "bilinear")
+        if res > 4:
+            convs.append(layer(c_prev, c, res, True, 3))
+        convs.append(layer(c, c, res, False, 3))
+        torgbs.append(layer(c, 3, res, False, 1))
+        c_prev = c
+    return Network(variant, seed, block, resolution, const, convs, torgbs)
+
+
+def network_nbytes(net: Network) -> int:
+    """Bytes of a network's arrays (constant, affines, dense weights)."""
+    layers = [*net.convs, *net.torgbs]
+    return net.const.nbytes + sum(x.affine.nbytes + (0 if x.weight is None else x.weight.nbytes + x.wsq.nbytes)
+                                  for x in layers)
