@@ -14,48 +14,77 @@ from .device import resolve_device
 from .featvis_fit import pretrained_network
 from .featvis_network import fold_batchnorm, random_resnet50, resnet50_from_file
 from .featvis_param import FFTImage
+from .featvis_transform import StandardTransforms
+from .featvis_units import official_units
 from .fixed_threads import torch_threads
 from .keyed_rng import keyed_rng, tag
 from .request_checks import check_request
 
 SOURCES = ("random", "dead-leaves")
+SETTINGS = ("cpu", "official")
 _IMAGE_TAG = tag("featvis-image")
 _NET_TAG = tag("featvis-network")
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
-# Settings left at 0 ("auto") follow the requested size, so CPU runs at small sizes stay cheap.
-# opt_size: 32 at <= 32 px, else 64 (larger images are resized from it). steps / lr: 8 at 0.4 up
-# to 64 px, else 32 at 0.2; measured on a ResNet-50 here, 8 steps at 0.4 lift the optimised unit
-# to 2-4x its response to uniform noise (32 steps at 0.2: 3-6x) at a quarter of the cost. chunk
-# (images per network batch): 64 at opt_size 32 (1.8x faster per image than 16: tiny feature
-# maps need a large batch), else 16 (no gain from larger batches at 64 px).
-def auto_settings(size: int, opt_size: int = 0, steps: int = 0, lr: float = 0.0, chunk: int = 0) -> dict:
-    """opt_size, steps, lr and chunk for images of `size` px: the given ones (non-zero), the rest auto."""
-    small = size <= 64
-    opt_size = opt_size or (32 if size <= 32 else 64)
-    return {"opt_size": opt_size, "steps": steps or (8 if small else 32), "lr": lr or (0.4 if small else 0.2),
-            "chunk": chunk or (64 if opt_size <= 32 else 16)}
+# settings="official": generate_dataset.py's render_vis call (fixed_image_size=256, thresholds=(128,),
+# render.py's learning_rate=5e-2); chunk (images per network batch, padded) 16 (the official batch
+# is 64: the loss keeps its scale, OFFICIAL_BATCH). settings="cpu" (settings left at 0 follow the
+# requested size, so CPU runs at small sizes stay cheap): opt_size 32 at <= 32 px, else 64 (larger
+# images are resized from it); steps / lr 8 at 0.4 up to 64 px, else 32 at 0.2 (measured on a
+# random ResNet-50 here, 8 steps at 0.4 lift the optimised unit to 2-4x its response to uniform
+# noise); chunk 64 at opt_size 32 (tiny feature maps need a large batch), else 16.
+OFFICIAL = {"opt_size": 256, "steps": 128, "lr": 0.05, "chunk": 16}
+OFFICIAL_BATCH = 64  # generate_dataset.py --batch-size
+
+
+def auto_settings(size: int, opt_size: int = 0, steps: int = 0, lr: float = 0.0, chunk: int = 0,
+                  settings: str = "cpu") -> dict:
+    """opt_size, steps, lr and chunk for images of `size` px: the given ones (non-zero), the rest
+    from `settings` ('official' or 'cpu')."""
+    if settings == "official":
+        base = dict(OFFICIAL)
+    else:
+        small, opt = size <= 64, opt_size or (32 if size <= 32 else 64)
+        base = {"opt_size": opt, "steps": 8 if small else 32, "lr": 0.4 if small else 0.2,
+                "chunk": 64 if opt <= 32 else 16}
+    given = {"opt_size": opt_size, "steps": steps, "lr": lr, "chunk": chunk}
+    return {k: given[k] or base[k] for k in base}
+
+
+def stretch_to_uint8(image: torch.Tensor) -> torch.Tensor:
+    """utils_generation.py ThreadeImageWriter -> cv2_imwrite(normalize=True): the image's min to 0
+    and max to 255 over all channels, then truncated to uint8 (so every image spans 0-255)."""
+    low, high = image.min(), image.max()
+    if not high > low:
+        return torch.zeros(image.shape, dtype=torch.uint8)
+    return ((image - low) / (high - low)).mul(255).floor().clamp(0, 255).to(torch.uint8)
 
 
 class FeatureVisualisation:
     """Image i under seed s: gradient ascent from its own random start (keyed by (s, i)) on the
-    unit(s) units(i, s) of the network's global-average-pooled features. Indices below `singles`
-    maximise one unit (i mod width); later ones a pair of units drawn per image. Images are
-    optimised side by side in network batches of exactly `chunk` (padded), on a fixed thread
-    count: the per-sample results of torch's CPU kernels then do not depend on the neighbours
-    (checked by the tests), so an image's bytes do not depend on the request."""
+    pooled unit(s) official_units(i) of the network (each unit alone, then pairs in order, as the
+    official dataset lists them), through lucent's standard transforms (each image its own draws),
+    then stretched to 0-255. Images are optimised side by side in network batches of exactly
+    `chunk` (padded), on a fixed thread count: the per-sample results of torch's CPU kernels then
+    do not depend on the neighbours (checked by the tests), so an image's bytes do not depend on
+    the request."""
 
     fits = False  # True where fit(ctx) makes the network
 
     def __init__(self, source: str = "random", encoder_weights: str | None = None, fallback: str = "pretrain",
-                 steps: int = 0, opt_size: int = 0, lr: float = 0.0, jitter: int = 0,
-                 singles: int = 2048, chunk: int = 0, threads: int = 1, device: str = "auto"):
+                 settings: str = "cpu", steps: int = 0, opt_size: int = 0, lr: float = 0.0,
+                 transforms: str = "standard", normalise: str = "stretch", chunk: int = 0, threads: int = 1,
+                 device: str = "auto"):
         self.name = f"featvis-{source}"
         if source not in SOURCES:
             raise ValueError(f"featvis: parameter 'source' must be one of {list(SOURCES)}, got {source!r}")
-        for pname, value, low in (("steps", steps, 0), ("opt_size", opt_size, 0), ("jitter", jitter, 0),
-                                  ("singles", singles, 0), ("chunk", chunk, 0), ("threads", threads, 0)):
+        for pname, value, choices in (("settings", settings, SETTINGS), ("transforms", transforms, ("standard", "none")),
+                                      ("normalise", normalise, ("stretch", "none"))):
+            if value not in choices:
+                raise ValueError(f"{self.name}: parameter '{pname}' must be one of {list(choices)}, got {value!r}")
+        for pname, value, low in (("steps", steps, 0), ("opt_size", opt_size, 0), ("chunk", chunk, 0),
+                                  ("threads", threads, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{self.name}: parameter '{pname}' must be an integer >= {low} (0: auto), got {value!r}")
         if opt_size and opt_size < 16:
@@ -68,15 +97,16 @@ class FeatureVisualisation:
         if source == "dead-leaves" and not encoder_weights and fallback == "pretrain" and not self.fits:
             raise ValueError(f"{self.name}: without encoder_weights the network is pretrained by fit(ctx): build "
                              "it through the registry (or PretrainedFeatureVisualisation), or set fallback='random'")
-        self.source, self.fallback = source, fallback
-        self.steps, self.opt_size, self.lr, self.jitter = steps, opt_size, float(lr), jitter
-        self.singles, self.chunk, self.threads = singles, chunk, threads
+        self.source, self.fallback, self.preset = source, fallback, settings
+        self.steps, self.opt_size, self.lr, self.chunk, self.threads = steps, opt_size, float(lr), chunk, threads
+        self.transforms, self.normalise = transforms, normalise
         self._file_model = fold_batchnorm(resnet50_from_file(encoder_weights)) if encoder_weights else None
         self._random_models: dict[int, torch.nn.Module] = {}
 
     def settings(self, size: int) -> dict:
         """What images of `size` px are made with: opt_size, steps, lr, chunk (see auto_settings)."""
-        return auto_settings(size, opt_size=self.opt_size, steps=self.steps, lr=self.lr, chunk=self.chunk)
+        return auto_settings(size, opt_size=self.opt_size, steps=self.steps, lr=self.lr, chunk=self.chunk,
+                             settings=self.preset)
 
     def model(self, seed: int) -> torch.nn.Module:
         """The network of `seed`, BatchNorm folded, on the device: the file's weights (any seed),
@@ -94,12 +124,9 @@ class FeatureVisualisation:
         """Number of pooled units: a timm network's num_features, else a seebench encoder's feature_dim."""
         return getattr(model, "num_features", None) or model.feature_dim
 
-    def units(self, index: int, seed: int, width: int = 2048) -> list[int]:
-        """The pooled-feature channels image `index` maximises."""
-        if index < self.singles:
-            return [index % width]
-        rng = keyed_rng(_IMAGE_TAG, seed, index, 1)
-        return [int(u) for u in rng.choice(width, size=2, replace=False)]
+    def units(self, index: int, seed: int = 0, width: int = 2048) -> list[int]:
+        """The pooled-feature channels image `index` maximises (the same under every seed)."""
+        return official_units(index, width)
 
     def pooled(self, model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) floats in [0, 1] -> (N, width) global-average-pooled features."""
@@ -113,31 +140,41 @@ class FeatureVisualisation:
         """(3, opt_size, opt_size) floats in (0, 1): the optimised images of up to `chunk` indices.
 
         The network always sees a batch of exactly `chunk` images (idle slots are padding), so the
-        kernels run on one fixed shape; each image has its own parameters, start, jitter and Adam
-        state, and only the ResNet pass is batched."""
+        kernels run on one fixed shape; each image has its own parameters, start, transforms and
+        Adam state, and only the ResNet pass is batched."""
         s = self.settings(size)
         opt_size, steps, chunk = s["opt_size"], s["steps"], s["chunk"]
         if not 0 < len(indices) <= chunk:
             raise ValueError(f"{self.name}: optimise() takes 1 to {chunk} indices, got {len(indices)}")
         model = self.model(seed)
-        images, units, shifts = [], [], []
+        images, units, moves = [], [], []
         for index in indices:
             gen = torch.Generator().manual_seed(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
             images.append(FFTImage(opt_size, gen, device=self.device))
             units.append(self.units(index, seed, self.width(model)))
-            shifts.append(torch.randint(-self.jitter, self.jitter + 1, (steps, 2), generator=gen).tolist())
+            moves.append(StandardTransforms(steps, opt_size, keyed_rng(_IMAGE_TAG, seed, index, 2),
+                                            enabled=self.transforms == "standard"))
         padding = torch.full((chunk - len(indices), 3, opt_size, opt_size), 0.5, device=self.device)
         opt = torch.optim.Adam([im.params for im in images], lr=s["lr"])
         for step in range(steps):
             opt.zero_grad(set_to_none=True)
-            x = torch.stack([torch.roll(im.render(), shifts=tuple(sh[step]), dims=(1, 2))
-                             for im, sh in zip(images, shifts)])
+            x = torch.stack([move.apply(im.render(), step) for im, move in zip(images, moves)])
             feats = self.pooled(model, torch.cat([x, padding]))
-            loss = -sum(feats[k, u].sum() for k, u in enumerate(units))
+            # objectives.py channel(): -(sum of the image's units) / mask_sum, mask_sum counting the
+            # units of the whole official batch, then render_vis's losses.mean() over the batch;
+            # Adam undoes the scale but for its eps, so it is kept.
+            loss = -sum(feats[k, u].sum() / (OFFICIAL_BATCH * OFFICIAL_BATCH * len(u)) for k, u in enumerate(units))
             loss.backward()
             opt.step()
         with torch.no_grad():
             return [im.render().cpu() for im in images]
+
+    def finish(self, image: torch.Tensor, size: int) -> torch.Tensor:
+        """(3, opt_size, opt_size) floats -> (3, size, size) uint8: resized, then stretched to 0-255."""
+        if size != image.shape[-1]:
+            image = F.interpolate(image[None], size=(size, size), mode="bilinear", antialias=True,
+                                  align_corners=False)[0]
+        return stretch_to_uint8(image) if self.normalise == "stretch" else to_uint8(image)
 
     def generate(self, indices: Sequence[int], seed: int, size: int) -> torch.Tensor:
         idx = check_request(self.name, indices, size)
@@ -148,11 +185,7 @@ class FeatureVisualisation:
         out = []
         with torch_threads(self.threads):
             for start in range(0, len(idx), s["chunk"]):
-                for img in self.optimise(idx[start : start + s["chunk"]], int(seed), size):
-                    if size != s["opt_size"]:
-                        img = F.interpolate(img[None], size=(size, size), mode="bilinear", antialias=True,
-                                            align_corners=False)[0]
-                    out.append(to_uint8(img))
+                out += [self.finish(img, size) for img in self.optimise(idx[start : start + s["chunk"]], int(seed), size)]
             return torch.stack(out)
 
 
@@ -189,15 +222,21 @@ class PretrainedFeatureVisualisation(FeatureVisualisation):
 
 def _params(source: str) -> tuple[Param, ...]:
     common = (
-        Param("steps", 0, "gradient-ascent steps per image, one ResNet-50 pass each (0: auto, 8 up to 64 px "
-              "else 32)", minimum=0),
-        Param("opt_size", 0, "resolution the image is optimised at, then resized to the requested size "
-              "(0: auto, 32 at <= 32 px else 64)", minimum=0, maximum=512),
-        Param("lr", 0.0, "Adam learning rate on the Fourier parameters (0: auto, 0.4 up to 64 px else 0.2)", minimum=0.0),
-        Param("jitter", 0, "random circular shift in pixels per step (more robust images; needs more steps)", minimum=0),
-        Param("singles", 2048, "indices below this maximise one unit (i mod width); the rest a pair of units", minimum=0),
+        Param("settings", "cpu", "'official': the paper's generator (256 px, 128 Adam steps at lr 0.05; ~30 s an "
+              "image on 2 CPU cores, for a GPU); 'cpu': the same algorithm cheap (32-64 px, 8-32 steps)",
+              choices=SETTINGS),
+        Param("steps", 0, "gradient-ascent steps per image, one ResNet-50 pass each (0: from settings; cpu: 8 up to "
+              "64 px else 32; official: 128)", minimum=0),
+        Param("opt_size", 0, "resolution the image is optimised at (and the network sees), then resized to the "
+              "requested size (0: from settings; cpu: 32 at <= 32 px else 64; official: 256)", minimum=0, maximum=512),
+        Param("lr", 0.0, "Adam learning rate on the Fourier parameters (0: from settings; cpu: 0.4 up to 64 px "
+              "else 0.2; official: 0.05)", minimum=0.0),
+        Param("transforms", "standard", "'standard': lucent's pad / jitter / scale / rotate / jitter each step "
+              "(pixel amounts scaled to opt_size), as the official; 'none'", choices=("standard", "none")),
+        Param("normalise", "stretch", "'stretch': each image's min to 0 and max to 255, as the official writer; "
+              "'none': the sigmoid output as it is", choices=("stretch", "none")),
         Param("chunk", 0, "images optimised side by side (a fixed network batch, padded; changing it may change "
-              "bytes; 0: auto, 64 at opt_size 32 else 16)", minimum=0),
+              "bytes; 0: from settings; cpu: 64 at opt_size 32 else 16; official: 16)", minimum=0),
         Param("device", "auto", "'auto' (a CUDA GPU when torch sees one, else the CPU: bytes pinned), 'cpu' or 'cuda'",
               choices=("auto", "cpu", "cuda")),
         Param("threads", 1, "torch threads while optimising (0: the caller's setting); use workers to parallelise", minimum=0),
@@ -237,10 +276,12 @@ def _factory(source: str):
 
 @hookimpl
 def seebench_register_generators():
+    how = ("lucent's FFT / decorrelated-colour image and standard transforms, stretched to 0-255; "
+           "settings=cpu (default, 32-64 px, 8-32 steps) or settings=official (256 px, 128 steps, the paper's)")
     specs = {
-        "random": ("maximise pooled units (then pairs) of a random-init ResNet-50, FFT image parametrisation", 34.6),
-        "dead-leaves": ("maximise pooled units (then pairs) of a ResNet-50 pretrained on dead leaves "
-                        "(fitted in the matrix, or encoder_weights)", 39.2),
+        "random": (f"maximise avgpool units (then pairs) of a random-init ResNet-50: {how}", 34.6),
+        "dead-leaves": (f"maximise avgpool units (then pairs) of a ResNet-50 pretrained on dead leaves "
+                        f"(fitted in the matrix, or encoder_weights): {how}", 39.2),
     }
     return [
         Component(
@@ -252,7 +293,9 @@ def seebench_register_generators():
             tags=("feature-visualisation",),
             metadata={"role": "synthetic", "family": "feature visualisation",
                       "reference": {"imagenet100-top1": reference}},
-            version="2",  # 2: BatchNorm folded, size-dependent auto settings, dead-leaves network fitted
+            # 2: BatchNorm folded, size-dependent auto settings, dead-leaves network fitted. 3: the
+            # official units order, lucent's standard transforms, stretched to 0-255, settings.
+            version="3",
         )
         for source, (description, reference) in specs.items()
     ]
