@@ -3,7 +3,7 @@
 Evaluator `fault-probe` ignores data, encoder and objective (so a cell costs nothing) and returns
 score = 40 + seed (%). $SEEBENCH_TEST_FAULT picks a fault for the seeds in $SEEBENCH_TEST_FAULT_SEEDS
 (comma list; unset: every seed): `raise`, `hang` (touches $SEEBENCH_TEST_FAULT_FLAG, then sleeps),
-`150` (a top-1 of 150 %), `nan`. The environment is read when a cell runs, so a re-run with another
+`wait` (until $SEEBENCH_TEST_FAULT_FLAG exists, then scores), `150` (a top-1 of 150 %), `nan`. The environment is read when a cell runs, so a re-run with another
 fault has the same cell keys. `python tests/fault_plugin.py run M.toml --out D` is `seebench run`
 with this plugin registered in-process.
 """
@@ -41,6 +41,11 @@ class FaultProbe:
             Path(os.environ["SEEBENCH_TEST_FAULT_FLAG"]).write_text(str(os.getpid()))
             while True:
                 time.sleep(0.1)
+        if fault == "wait":  # hold the cell (and so the run) until the test creates the flag file
+            flag = Path(os.environ["SEEBENCH_TEST_FAULT_FLAG"])
+            deadline = time.monotonic() + 120
+            while not flag.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         if fault == "150":
             return {"score": 150.0}
         if fault == "nan":

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from harness import Param, to_model_input
+from harness import Param, load_tensors, save_tensors, to_model_input
 
 from .source_spec import resolve_source
 
@@ -66,15 +66,11 @@ def embed(ctx, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
 def _cached(ctx, namespace: str, identity: dict, compute) -> torch.Tensor:
     """A features tensor cached on disk by content key, so kid, fd and precision-recall of one
     (data, encoder, seed) embed the samples and the real photos once."""
-    from safetensors.torch import load_file, save_file
-
-    path = ctx.cache_path(namespace, identity, ".safetensors")
+    path = ctx.cache_path(namespace, identity, ".safetensors")  # a damaged file is set aside there
     if path.exists():
-        return load_file(str(path))["features"]
+        return load_tensors(path)["features"]  # checked against its digest
     feats = compute()
-    tmp = path.with_suffix(".tmp")
-    save_file({"features": feats.contiguous()}, str(tmp))
-    tmp.replace(path)
+    save_tensors(path, {"features": feats})  # atomic, with a digest
     return feats
 
 
