@@ -1,6 +1,8 @@
-"""Generators `dead-leaves-*`: occluding random shapes with 1/r^sigma radii until the canvas is covered."""
+"""Generators `dead-leaves-*`: the paper's dead leaves, each shape painted on top until the canvas is covered."""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
@@ -9,7 +11,7 @@ from harness import GENERATOR, Component, ConfigError, Param, hookimpl
 from .base import PerImageGenerator, check_range, image_rng
 from .leaves import KINDS, Leaves, paint
 from .statistical import StatisticalNoise
-from .texture_pool import TexturePool, fill, texture_size
+from .texture_pool import TexturePool, fill
 
 SHAPE_SETS = {
     "dead-leaves-squares": ("square",),
@@ -17,14 +19,18 @@ SHAPE_SETS = {
     "dead-leaves-shapes": KINDS,
     "dead-leaves-textures": KINDS,
 }
+# the texture model's own default WMM iterations: textures are spectrum-color-wmm images
+TEXTURE_ITERATIONS = inspect.signature(StatisticalNoise.__init__).parameters["iterations"].default
 
 
 class DeadLeaves(PerImageGenerator):
-    """Front-to-back dead leaves; `textures` fills shapes from a pool of spectrum+colour+WMM textures."""
+    """The official dead leaves (flat colours); `textures` > 0: each visible region shows one of a
+    fixed set of `textures` spectrum+colour+WMM images, aligned (the paper's dead-leaves-textures)."""
 
     def __init__(self, family: str, shapes: list | None = None, sigma: float = 3.0, rmin: float = 0.03,
-                 rmax: float = 1.0, max_shapes: int = 5000, textures: int = 0, texture_iterations: int = 3):
-        """`textures`: size of the per-seed texture pool the shapes draw from (0: flat colours)."""
+                 rmax: float = 1.0, max_shapes: int = 5000, textures: int = 0,
+                 texture_iterations: int = TEXTURE_ITERATIONS):
+        """`textures`: size of the per-seed texture set the regions draw from (0: flat colours)."""
         self.name = family
         names = list(shapes) if shapes else list(SHAPE_SETS[family])
         unknown = [s for s in names if s not in KINDS]
@@ -36,7 +42,7 @@ class DeadLeaves(PerImageGenerator):
         if max_shapes < 1:
             raise ConfigError(f"{family}: max_shapes must be >= 1, got {max_shapes}")
         if textures < 0:
-            raise ConfigError(f"{family}: textures (the texture pool size) must be >= 0, got {textures}")
+            raise ConfigError(f"{family}: textures (the texture set size) must be >= 0, got {textures}")
         if texture_iterations < 0:
             raise ConfigError(f"{family}: texture_iterations must be >= 0, got {texture_iterations}")
         self.kinds = tuple(sorted(KINDS.index(s) for s in set(names)))
@@ -44,38 +50,36 @@ class DeadLeaves(PerImageGenerator):
         self.textures = textures
         self._pool = TexturePool(
             StatisticalNoise(f"{family}/texture", color=True, use_wmm=True, iterations=texture_iterations),
-            f"{family}/texture", textures) if textures else None
-
-    def _extra(self, rng: np.random.Generator) -> np.ndarray | None:
-        # per shape of a block: texture number and channel order, y and x offset (periodic textures)
-        return rng.integers(0, 2**31, size=(3, 256)) if self.textures else None
+            textures) if textures else None
 
     def leaves(self, index: int, seed: int, size: int) -> Leaves:
-        """The shapes behind image `index`: label map, radii, kinds (what the statistics tests read)."""
+        """The shapes behind image `index`: top shape per pixel, radii, kinds (what the tests read)."""
         rng = image_rng(seed, index, self.name)
-        return paint(rng, size, self.kinds, self.sigma, self.rmin, self.rmax, self.cap,
-                     extra_draw=self._extra)
+        return paint(rng, size, self.kinds, self.sigma, self.rmin, self.rmax, self.cap)
+
+    def texture_of(self, lv: Leaves) -> np.ndarray:
+        """Texture number of every painted shape (uniform over the set, as random.choice)."""
+        return np.minimum((lv.texture_u * self.textures).astype(np.int64), self.textures - 1)
 
     def render(self, index: int, seed: int, size: int) -> np.ndarray:
         lv = self.leaves(index, seed, size)
         label = lv.label
-        uncovered = label < 0
-        lab = np.where(uncovered, 0, label)
+        bare = label < 0  # only when max_shapes ran out first; official: black
+        lab = np.where(bare, 0, label)
         if not self.textures:
             img = lv.colors[lab]  # (H, W, 3)
-            if uncovered.any():
-                img[uncovered] = 0
+            if bare.any():
+                img[bare] = 0
             return np.ascontiguousarray(img.transpose(2, 0, 1))
-        extra = np.concatenate(lv.extra, axis=1)  # (3, n_drawn)
-        # each leaf: a pool texture, one of the 6 channel orders and an offset into it
-        pick = extra[0]
-        tex = pick % self.textures
-        perm = (pick // self.textures) % 6
+        tex = self.texture_of(lv)
         seen = np.zeros(tex.shape[0], dtype=bool)
         seen[lab.ravel()] = True  # textures of visible shapes only (np.unique of the map: slower)
-        pool = self._pool.textures(seed, texture_size(size), np.unique(tex[seen]))
-        img = fill(pool, lab, tex, perm, extra[1], extra[2])
-        img[:, uncovered] = 0
+        shown = np.flatnonzero(seen)
+        store, slots = self._pool.textures(seed, size, tex[shown])
+        per_shape = np.zeros(tex.shape[0], dtype=np.int64)
+        per_shape[shown] = slots
+        img = fill(store, per_shape, lab)
+        img[:, bare] = 0
         return img
 
 
@@ -107,21 +111,27 @@ def seebench_register_generators():
         textured = family == "dead-leaves-textures"
         params = (
             Param("shapes", list(kinds), f"shape kinds to mix, of: {', '.join(KINDS)}"),
-            Param("sigma", 3.0, "radius density exponent: p(r) ∝ 1/r^sigma", minimum=1.5, maximum=6.0),
+            Param("sigma", 3.0, "radius law exponent: cumulative sum of 1/r^sigma on the official "
+                  "200-point grid", minimum=1.5, maximum=6.0),
             Param("rmin", 0.03, "smallest radius, fraction of the image size", minimum=0.001, maximum=1.0),
             Param("rmax", 1.0, "largest radius, fraction of the image size", minimum=0.001, maximum=2.0),
-            Param("max_shapes", 5000, "stop after this many shapes even if not covered", minimum=1),
+            Param("max_shapes", 5000, "stop after this many shapes even if pixels are still bare",
+                  minimum=1),
         )
         if textured:
             params += (
-                Param("textures", 1000, "size of the per-seed pool of textures the shapes draw from "
-                      "(the paper's: 10,000), each made when first needed", minimum=1),
-                Param("texture_iterations", 3, "WMM iterations of each texture", minimum=0),
+                Param("textures", 10_000, "size of the per-seed set of full-size spectrum+colour+WMM "
+                      "textures the regions draw from (the paper's 10,000), each made when first "
+                      "needed; fewer: a faster cold start", minimum=1),
+                Param("texture_iterations", TEXTURE_ITERATIONS, "WMM iterations of each texture "
+                      "(spectrum-color-wmm's own default)", minimum=0),
             )
         comps.append(Component(
             kind=GENERATOR, name=family, factory=_factory(family, textured),
             description=DESCRIPTION[family], params=params, tags=("dead-leaves",),
-            version="2" if textured else "1",  # 2: textures from a per-seed pool (was: 4 per image)
+            # textures 3 / others 2: the official painter (on top until covered), OpenCV's pixels,
+            # the official radius grid and colours; textures full-size, aligned, 10,000 (issue 11)
+            version="3" if textured else "2",
             metadata={"role": "synthetic", "family": family,
                       "reference": {"imagenet100-top1": REFERENCE[family]}},
         ))

@@ -1,85 +1,100 @@
-"""A per-seed pool of spectrum+colour+WMM textures, made lazily, that dead-leaves shapes draw from."""
+"""The fixed set of full-size spectrum+colour+WMM textures dead-leaves regions take, made lazily, memory-bounded."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
-from .base import image_rng, to_uint8_hwc
-from .statistical import StatisticalNoise
-
-# 6 orders of the colour channels: a shape can show a texture in any of them
-PERMS = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+ENV_LIMIT = "SEEBENCH_TEXTURE_CACHE_GB"
+DEFAULT_GB = 1.0
 
 
-def texture_size(size: int) -> int:
-    """Side of a pool texture for images of `size` px: half (textures are periodic, so they tile;
-    the lost lowest octave is mostly larger than a leaf), at least 16."""
-    return max(16, size // 2)
+def cache_bytes() -> int:
+    """$SEEBENCH_TEXTURE_CACHE_GB (default 1 GiB): what all texture pools of a process may hold."""
+    raw = os.environ.get(ENV_LIMIT, "")
+    try:
+        gb = float(raw) if raw else DEFAULT_GB
+    except ValueError:
+        raise ValueError(f"${ENV_LIMIT} must be a number of GiB, got {raw!r}") from None
+    return int(max(gb, 0.0) * 2**30)
 
 
 class TexturePool:
-    """`n` textures per (seed, texture size), texture t drawn from its own stream (seed, t, salt).
+    """`n` textures per (seed, size); texture t is `model.render(t, seed, size)`, the same bytes
+    whatever image asked for it first, so images stay independent of batch, order and process.
 
-    As in the paper's code, where every shape takes a random texture from a fixed set of 10,000
-    spectrum+colour+WMM images, the textures are shared by all images of a seed: texture t is the
-    same bytes whatever image asked for it first, so images stay independent of batch, order and
-    process. A texture is made the first time a visible shape needs it and kept (uint8; n x 3 x
-    ts x ts bytes per pool, the pages touched only when filled). Measured here at 128 px: a pool
-    texture costs ~3 ms, a whole image ~12 ms when each image made its own 4 textures; with the
-    pool an image costs its rasterisation plus one gather once the pool is warm.
+    As in the paper's code, where every visible region takes one of 10,000 precomputed full-size
+    spectrum+colour+WMM images. A texture is rendered the first time a region needs it and kept in
+    a slot (uint8, 3 x size x size bytes: 48 KiB at 128 px, 192 KiB at 256 px). The slots of all
+    pools share $SEEBENCH_TEXTURE_CACHE_GB (1 GiB: the full 10,000 at 128 px take 469 MiB, at 256 px
+    1.83 GiB); past it the least recently used textures are dropped and re-rendered when needed
+    again (same bytes, more time). The pools of the `keep` most recent (seed, size) pairs are kept.
     """
 
-    def __init__(self, model: StatisticalNoise, salt: str, n: int, keep: int = 2):
-        self.model, self.salt, self.n, self.keep = model, salt, int(n), keep
-        self._pools: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+    def __init__(self, model, n: int, keep: int = 2):
+        self.model, self.n, self.keep = model, int(n), keep
+        self._pools: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._lock = threading.Lock()  # the prefetch thread and the caller may both render
 
-    def textures(self, seed: int, ts: int, needed: np.ndarray) -> np.ndarray:
-        """The (n, 3, ts, ts) uint8 pool of `seed` with at least the textures `needed` made."""
+    def _pool(self, seed: int, size: int, want: int) -> dict:
+        key = (int(seed), int(size))
+        if key not in self._pools:
+            per = 3 * size * size
+            slots = max(min(self.n, cache_bytes() // (self.keep * per)), want)
+            self._pools[key] = {"store": np.empty((slots, 3, size, size), dtype=np.uint8),
+                                "slot": np.full(self.n, -1, dtype=np.int64),  # texture -> slot
+                                "owner": np.full(slots, -1, dtype=np.int64),  # slot -> texture
+                                "used": np.zeros(slots, dtype=np.int64), "clock": 0}
+            while len(self._pools) > self.keep:
+                self._pools.popitem(last=False)
+        self._pools.move_to_end(key)
+        return self._pools[key]
+
+    def textures(self, seed: int, size: int, needed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(store, slot of each of `needed`): store[slot[i]] is texture needed[i], (3, size, size)."""
+        needed = np.asarray(needed, dtype=np.int64)
+        uniq = np.unique(needed)
         with self._lock:
-            key = (int(seed), int(ts))
-            if key not in self._pools:
-                self._pools[key] = (np.empty((self.n, 3, ts, ts), dtype=np.uint8), np.zeros(self.n, dtype=bool))
-                while len(self._pools) > self.keep:  # a few (seed, size) pools: bounded memory
-                    self._pools.popitem(last=False)
-            self._pools.move_to_end(key)
-            pool, made = self._pools[key]
-            for t in needed[~made[needed]]:
-                # one at a time: a stack of textures gives the same bytes but measured 1.1-2x
-                # slower per texture here (statistical.render_float_batch)
-                pool[t] = to_uint8_hwc(self.model.render_float(image_rng(seed, int(t), self.salt), ts))
-                made[t] = True
-            return pool
+            pool = self._pool(seed, size, uniq.size)
+            store, slot, owner, used = pool["store"], pool["slot"], pool["owner"], pool["used"]
+            if uniq.size > store.shape[0]:  # more textures in one image than the budget holds
+                grown = np.empty((uniq.size,) + store.shape[1:], dtype=np.uint8)
+                grown[:store.shape[0]] = store
+                pool["store"], pool["owner"] = grown, np.concatenate(
+                    [owner, np.full(uniq.size - owner.size, -1, dtype=np.int64)])
+                pool["used"] = np.concatenate([used, np.zeros(uniq.size - used.size, dtype=np.int64)])
+                store, owner, used = pool["store"], pool["owner"], pool["used"]
+            pool["clock"] += 1
+            missing = uniq[slot[uniq] < 0]
+            if missing.size:
+                used[slot[uniq[slot[uniq] >= 0]]] = pool["clock"]  # keep this image's own
+                free = np.flatnonzero(owner < 0)
+                if free.size < missing.size:  # evict the least recently used
+                    taken = np.flatnonzero(owner >= 0)
+                    drop = taken[np.argsort(used[taken], kind="stable")[:missing.size - free.size]]
+                    slot[owner[drop]] = -1
+                    owner[drop] = -1
+                    free = np.flatnonzero(owner < 0)
+                for t, s in zip(missing, free[:missing.size]):
+                    store[s] = self.model.render(int(t), seed, size)
+                    slot[t], owner[s] = s, t
+            used[slot[uniq]] = pool["clock"]
+            return store, slot[needed]
 
 
-def fill(pool: np.ndarray, label: np.ndarray, tex: np.ndarray, perm: np.ndarray,
-         oy: np.ndarray, ox: np.ndarray) -> np.ndarray:
-    """(3, H, W) uint8: each pixel shows its shape's texture, channel order and periodic offset.
-
-    `label` (H, W) is the shape per pixel (>= 0); tex, perm, oy, ox (>= 0) are per shape. Flat
-    int32 offsets, wrap-around by table lookup and one np.take per channel: measured 2-3x faster
-    than fancy indexing the (texture, channel, y, x) pool with four int64 arrays.
-    """
+def fill(store: np.ndarray, slots: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """(3, H, W) uint8: pixel (y, x) of region k shows pixel (y, x) of texture store[slots[k]], in
+    its own channel order (`label` (H, W) is the region per pixel, >= 0)."""
     h, w = label.shape
-    ts = pool.shape[-1]
-    plane = ts * ts
-    dt = np.int32 if pool.size < 2**31 else np.int64
-    wrap_y = (np.arange(ts + h, dtype=dt) % ts) * ts
-    wrap_x = np.arange(ts + w, dtype=dt) % ts
-    yy = (oy % ts).astype(dt).take(label)
-    yy += np.arange(h, dtype=dt)[:, None]
-    xx = (ox % ts).astype(dt).take(label)
-    xx += np.arange(w, dtype=dt)[None, :]
-    pos = wrap_y.take(yy)
-    pos += wrap_x.take(xx)
-    chan = (tex[:, None] * (3 * plane) + PERMS[perm] * plane).astype(dt)  # (shapes, 3)
-    out = np.empty((3, h, w), dtype=pool.dtype)
-    flat = pool.ravel()
+    plane = h * w
+    dt = np.int32 if store.size < 2**31 else np.int64
+    base = (slots.astype(dt) * (3 * plane)).take(label)
+    base += np.arange(plane, dtype=dt).reshape(h, w)
+    out = np.empty((3, h, w), dtype=np.uint8)
+    flat = store.reshape(-1)
     for c in range(3):
-        idx = chan[:, c].take(label)
-        idx += pos
-        flat.take(idx, out=out[c])
+        flat.take(base + c * plane, out=out[c])
     return out
