@@ -18,10 +18,10 @@ GOLDEN = {
     "dead-leaves-oriented": "0f454f7b41557a021dba4dd59a129cddd1fc1ddac944c9997c075f274adc2b44",
     "dead-leaves-shapes": "0bcf0ef480ce2a91dc18997f53ddf01134f1eeefba0686e5b7de0d98806e2c75",
     "dead-leaves-textures": "379150e9a962e7c1a4d2f422d4f745cf66e0c11ad0582fb695e80cecdc395665",
-    "spectrum": "fcaca54d903540eb017e7eed56eeff593f649b777c28016249343def356ce55b",
-    "wmm": "5e82d2963bd43cd9621fc25c90bc2baba25021f0e1175b764bc7dccd3e1ca923",
-    "spectrum-color": "c57937a4a0e8a0edbc78deb0155c24293b553b4a8f4ddd88a7e72a68bd85fa22",
-    "spectrum-color-wmm": "ed2792047c7a2d2a7e2b3afc29906e3576d2032903145f86257dc7924cfa4026",
+    "spectrum": "265c02d2f7d73a4054286dd3fd1e331be31a033ead101c49ba57607ef8cb604e",
+    "wmm": "9d365050915be29d1d5d9e801d349162224f092a898031091b9917f56f8db9ee",
+    "spectrum-color": "06d6aa0a583b7baac4ecd5019f84736a2d284e45fae3301f20ffe53bcd319437",
+    "spectrum-color-wmm": "5cbc3c2f55c8b49becffe78299f4e8a3bc3cc50b16b701950b6bef1fff931673",
     "fractaldb": "f855d6695c553fc7e2c2660bc428d8b8ff3563678588822e5ea67928e97daa04",
 }
 

@@ -1,4 +1,4 @@
-"""1/f^alpha random fields and the random-palette colour model of the statistical families."""
+"""The spectrum model (1/(|fx|^sx + |fy|^sy) magnitude) and the Mondrian colour model of the statistical families."""
 
 from __future__ import annotations
 
@@ -6,130 +6,93 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft as sfft
+from scipy.ndimage import uniform_filter
 
 # scipy.fft: float32 transforms, measured ~3.5x faster than numpy.fft on 128 px here.
 
 
 @lru_cache(maxsize=16)
-def _freqs(size: int) -> tuple[np.ndarray, np.ndarray]:
-    fy = np.fft.fftfreq(size).astype(np.float32)[:, None]
-    fx = np.fft.rfftfreq(size).astype(np.float32)[None, :]
-    return fx, fy
+def _abs_freqs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """|fx| (1, W//2+1) and |fy| (H, 1) in cycles per pixel, rfft layout (float64)."""
+    return np.abs(np.fft.rfftfreq(size))[None, :], np.abs(np.fft.fftfreq(size))[:, None]
 
 
-def amplitude(size: int, alpha: float, aniso: float) -> np.ndarray:
-    """|F(f)| = 1 / f_eff^alpha with f_eff^2 = (fx*aniso)^2 + (fy/aniso)^2, zero at DC (rfft layout)."""
-    fx, fy = _freqs(size)
-    f2 = (fx * np.float32(aniso)) ** 2 + (fy / np.float32(aniso)) ** 2
-    f2[0, 0] = 1.0
-    amp = f2 ** np.float32(-alpha / 2.0)
+def draw_slopes(rng: np.random.Generator, lo: float, hi: float, jitter: float) -> tuple[float, float]:
+    """s ~ U(lo, hi), d ~ N(0, jitter * (hi - lo)); the slopes (s + d, s - d) along x and y.
+
+    Official sample_1f_spectrum: d = randn * |hi - lo| / 15 / 4, i.e. jitter = 1/60.
+    """
+    s = float(rng.uniform(lo, hi))
+    d = float(rng.normal()) * abs(hi - lo) * jitter
+    return s + d, s - d
+
+
+def magnitude(size: int, slope_x: float, slope_y: float) -> np.ndarray:
+    """|F| = 1 / (|fx|^slope_x + |fy|^slope_y), zero at DC, rfft layout float32 (not radial)."""
+    fx, fy = _abs_freqs(size)
+    amp = 1.0 / (1e-16 + fx**slope_x + fy**slope_y)
     amp[0, 0] = 0.0
     return amp.astype(np.float32)
 
 
-def standardise(x: np.ndarray) -> np.ndarray:
-    """Zero mean, unit std over the last two axes."""
-    x = x - x.mean(axis=(-2, -1), keepdims=True)
-    return x / (x.std(axis=(-2, -1), keepdims=True) + np.float32(1e-8))
-
-
-def white_fields(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
-    """The white noise behind `n` fields of one image: (n, H, W) float32, drawn from its stream."""
-    return rng.standard_normal((n, size, size), dtype=np.float32)
-
-
-def spectrum_fields_batch(white: np.ndarray, alphas, anisos) -> np.ndarray:
-    """White noise (B, n, H, W) -> standardised fields with amplitude spectrum 1/f^alpha_b (periodic)."""
-    size = white.shape[-1]
-    amp = np.stack([amplitude(size, a, k) for a, k in zip(alphas, anisos)])[:, None]
-    return standardise(sfft.irfft2(sfft.rfft2(white) * amp, s=(size, size)))
-
-
-def spectrum_fields(rng: np.random.Generator, size: int, alpha: float, aniso: float, n: int) -> np.ndarray:
-    """`n` standardised Gaussian fields (n, H, W) with amplitude spectrum 1/f^alpha (periodic)."""
-    return spectrum_fields_batch(white_fields(rng, size, n)[None], [alpha], [aniso])[0]
-
-
-def _gauss(size: int, sigma: float) -> np.ndarray:
-    fx, fy = _freqs(size)
-    return np.exp(np.float32(-2.0 * np.pi**2 * sigma**2) * (fx * fx + fy * fy)).astype(np.float32)
-
-
-def blur(x: np.ndarray, sigma) -> np.ndarray:
-    """Periodic Gaussian blur of (..., H, W) by multiplication in the Fourier domain.
-
-    `sigma` is one width, or one per entry of the first axis of a (B, ..., H, W) stack.
-    """
+def impose_spectrum(x: np.ndarray, amp: np.ndarray) -> np.ndarray:
+    """(C, H, W) -> each channel with magnitude `amp`, its own phase, its own mean and std kept."""
     size = x.shape[-1]
-    if np.ndim(sigma) == 0:
-        g = _gauss(size, float(sigma))
-    else:  # (B, 1, ..., H, W//2+1): one filter per image of the stack
-        g = np.stack([_gauss(size, float(s)) for s in sigma])
-        g = g.reshape(g.shape[:1] + (1,) * (x.ndim - 3) + g.shape[1:])
-    return sfft.irfft2(sfft.rfft2(x) * g, s=(size, size))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    std = x.std(axis=(1, 2), keepdims=True)
+    spec = sfft.rfft2(x)
+    spec *= amp / np.maximum(np.abs(spec), np.float32(1e-30))  # DC: amp is 0 there
+    y = sfft.irfft2(spec, s=(size, size))
+    y *= std / (y.std(axis=(1, 2), keepdims=True) + np.float32(1e-30))
+    y += mean
+    return y
 
 
-def draw_palette(rng: np.random.Generator, kmin: int = 3, kmax: int = 22):
-    """K ~ U{kmin..kmax} random RGB colours in [0, 1] with random (Dirichlet) weights."""
-    k = int(rng.integers(kmin, kmax + 1))
-    colors = rng.random((k, 3))
-    weights = rng.dirichlet(np.ones(k))
-    sigma = float(rng.uniform(0.5, 2.0))
-    return colors, weights, sigma
+class ColourModel:
+    """A blurred Mondrian's colour rotation, mean colour and decorrelated channel histograms.
 
-
-def colourise(fields: np.ndarray, palette) -> np.ndarray:
-    """3 standardised fields (3, H, W) -> colour image (3, H, W) in [0, 1]; see colourise_batch."""
-    return colourise_batch(fields[None], [palette])[0]
-
-
-def colourise_batch(fields: np.ndarray, palettes: list) -> np.ndarray:
-    """(B, 3, H, W) standardised fields -> colour images in [0, 1] with each palette's statistics.
-
-    Per image b: 1. mix the fields to the palette's weighted mean and covariance (Cholesky),
-    2. quantise every pixel to its nearest palette colour, 3. blur, and 4. match each channel's
-    mean/std back to the mixed image (blur lowers contrast). Palettes of fewer colours are padded
-    by repeating their last colour: np.argmin keeps the first minimum, so the choice is unchanged.
+    Official sample_colormodel: 3-22 colours with weights 0.001 + U(0, 1), a multinomial pixel
+    count per colour laid out in sorted runs, box blur of side ceil(U(0, 10)), stretch to uint8;
+    then colorPCA (decor = colorPC @ centred, as written) and 256-bin histograms per channel.
     """
-    b, _, h, w = fields.shape
-    kmax = max(len(p[0]) for p in palettes)
-    L = np.empty((b, 3, 3), dtype=np.float32)
-    mu = np.empty((b, 3), dtype=np.float32)
-    pal = np.empty((b, kmax, 3), dtype=np.float32)
-    for i, (colors, weights, _) in enumerate(palettes):
-        m = weights @ colors
-        d = colors - m
-        cov = (d * weights[:, None]).T @ d + 1e-4 * np.eye(3)
-        L[i] = np.linalg.cholesky(cov)
-        mu[i] = m
-        pal[i] = colors[np.minimum(np.arange(kmax), len(colors) - 1)]
-    flat = fields.reshape(b, 3, -1)
-    # explicit 3-term sums instead of `@`: BLAS threads thrash on a busy machine (measured 20 ms
-    # for this 22x3x16k product under load, 0.2 ms as written)
-    mixed = np.empty_like(flat)
-    for i in range(3):
-        mixed[:, i] = (L[:, i, 0, None] * flat[:, 0] + L[:, i, 1, None] * flat[:, 1]
-                       + L[:, i, 2, None] * flat[:, 2] + mu[:, i, None])
-    # nearest palette colour: argmin |p|^2 - 2 p.x  (|x|^2 is the same for every p)
-    d2 = (pal * pal).sum(2)[:, :, None] - 2 * (pal[:, :, 0, None] * mixed[:, None, 0]
-                                               + pal[:, :, 1, None] * mixed[:, None, 1]
-                                               + pal[:, :, 2, None] * mixed[:, None, 2])
-    near = np.argmin(d2, axis=1)  # (B, N)
-    quant = np.take_along_axis(pal, near[:, :, None], 1).transpose(0, 2, 1).reshape(b, 3, h, w)
-    soft = blur(quant, [p[2] for p in palettes])
-    m_mix = mixed.mean(2)[:, :, None, None]; s_mix = mixed.std(2)[:, :, None, None]
-    m_s = soft.mean(axis=(2, 3), keepdims=True); s_s = soft.std(axis=(2, 3), keepdims=True)
-    return (soft - m_s) / (s_s + np.float32(1e-6)) * s_mix + m_mix
+
+    def __init__(self, rng: np.random.Generator, size: int):
+        ncolors = int(3 + np.floor(rng.uniform(0, 20)))
+        prob = 0.001 + rng.uniform(0, 1, ncolors)
+        prob /= prob.sum()
+        counts = rng.multinomial(size * size, prob)
+        colors = np.floor(rng.uniform(0, 256, size=(ncolors, 3))).astype(np.uint8)
+        m = int(np.ceil(rng.uniform(0, 10)))
+        rng.uniform(0, 10)  # the official scalar offset: removed by its stretch, drawn to keep the order
+        index = np.repeat(np.arange(ncolors), counts).reshape(size, size)
+        ref = colors.T[:, index].astype(np.float32)  # (3, H, W)
+        ref = np.trunc(uniform_filter(ref, size=(1, m, m), mode="reflect"))  # written back into uint8
+        ref -= ref.min()
+        ref = np.trunc(255 * ref / max(float(ref.max()), 1e-6))
+        flat = ref.reshape(3, -1).astype(np.float64)
+        self.mean = flat.mean(1)
+        flat -= self.mean[:, None]
+        _, pc = np.linalg.eig(flat @ flat.T)
+        self.pc = np.real(pc)
+        decor = self.pc @ flat
+        lo, hi = decor.min(1), decor.max(1)
+        width = np.maximum(hi - lo, 1e-12) / 256
+        bins = np.clip(((decor - lo[:, None]) / width[:, None]).astype(np.intp), 0, 255)
+        hist = np.stack([np.bincount(b, minlength=256) for b in bins])
+        self.quantiles = np.cumsum(hist, 1) / decor.shape[1]  # (3, 256)
+        self.values = lo[:, None] + width[:, None] * (np.arange(256) + 0.5)  # bin centres
+
+    def unrotate(self, x: np.ndarray) -> np.ndarray:
+        """inv_colorPCA: colorPC^T @ x + mean colour, (3, H, W) float32."""
+        pc = self.pc.astype(np.float32).T
+        mean = self.mean.astype(np.float32)
+        out = np.empty_like(x)
+        for i in range(3):  # explicit 3-term sums: BLAS threads thrash on a busy machine
+            out[i] = pc[i, 0] * x[0] + pc[i, 1] * x[1] + pc[i, 2] * x[2] + mean[i]
+        return out
 
 
-def draw_grey(rng: np.random.Generator) -> tuple[np.float32, np.float32]:
-    """A grey image's random mean (0.35..0.65) and contrast (std 0.12..0.22), in that order."""
-    mean = np.float32(rng.uniform(0.35, 0.65)); std = np.float32(rng.uniform(0.12, 0.22))
-    return mean, std
-
-
-def grey_batch(fields: np.ndarray, looks: list) -> np.ndarray:
-    """Standardised fields (B, H, W) -> [0, 1] with each image's drawn mean and contrast."""
-    mean = np.array([m for m, _ in looks], dtype=np.float32)[:, None, None]
-    std = np.array([s for _, s in looks], dtype=np.float32)[:, None, None]
-    return fields * std + mean
+def stretch(x: np.ndarray) -> np.ndarray:
+    """Full range over all channels: (x - min) / (max - min), float32 in [0, 1]."""
+    lo, hi = x.min(), x.max()
+    return (x - lo) / max(float(hi - lo), 1e-12)

@@ -7,102 +7,104 @@ import numpy as np
 from harness import GENERATOR, Component, ConfigError, Param, hookimpl
 
 from . import spectral
-from .base import PerImageGenerator, check_range, image_rng, to_uint8_hwc
-from .wmm import wmm
+from . import wmm
+from .base import PerImageGenerator, check_range, image_rng
 
 
 class StatisticalNoise(PerImageGenerator):
-    """1/f^alpha fields, optionally pushed through the wavelet marginal model and the colour model."""
+    """The official statistical image model: spectrum, WMM and colour histograms imposed in turn.
+
+    Official generate_example_seed / sample_image: from 256 * uniform noise in 3 channels, each
+    of `iterations` rounds imposes the 1/(|fx|^sx + |fy|^sy) magnitude (use_spectrum), the
+    wavelet marginals (use_wmm) and the Mondrian's decorrelated channel histograms (color); then
+    the channels are rotated by the Mondrian's colour PCA (correlate_channels) and the image is
+    stretched to the full range.
+    """
 
     def __init__(self, family: str, alpha_min: float = 0.5, alpha_max: float = 3.5,
-                 anisotropy: float = 0.15, r_min: float = 0.4, r_max: float = 0.8,
-                 iterations: int = 10, color: bool = False, use_wmm: bool = False):
+                 slope_jitter: float = 1 / 60, r_min: float = 0.4, r_max: float = 0.8,
+                 iterations: int = 10, color: bool = False, use_wmm: bool = False,
+                 use_spectrum: bool = True, correlate_channels: bool = True):
         self.name = family
         check_range(family, "alpha_min", alpha_min, 0.0, 5.0)
         check_range(family, "alpha_max", alpha_max, alpha_min, 5.0)
-        check_range(family, "anisotropy", anisotropy, 0.0, 0.9)
+        check_range(family, "slope_jitter", slope_jitter, 0.0, 1.0)
         check_range(family, "r_min", r_min, 0.1, 2.0)
         check_range(family, "r_max", r_max, r_min, 2.0)
         if iterations < 0:
             raise ConfigError(f"{family}: iterations must be >= 0, got {iterations}")
         self.alpha_range = (alpha_min, alpha_max)
-        self.anisotropy = anisotropy
+        self.slope_jitter = slope_jitter
         self.r_range = (r_min, r_max)
         self.iterations = iterations
-        self.color = color
-        self.use_wmm = use_wmm
-
-    def draw_params(self, rng: np.random.Generator) -> dict:
-        """The image's random parameters, always drawn in this order from its own stream."""
-        alpha = float(rng.uniform(*self.alpha_range))
-        log_a = float(rng.uniform(-1.0, 1.0)) * np.log1p(self.anisotropy)
-        r = round(float(rng.uniform(*self.r_range)), 2)  # 0.01 steps: quantile tables stay cached
-        return {"alpha": alpha, "anisotropy": float(np.exp(log_a)), "r": r}
+        self.color, self.use_wmm, self.use_spectrum = color, use_wmm, use_spectrum
+        self.correlate_channels = correlate_channels
 
     def params(self, index: int, seed: int) -> dict:
-        """The drawn parameters of image `index` (alpha, anisotropy, r): what tests check against."""
-        return self.draw_params(image_rng(seed, index, self.name))
+        """Image `index`'s spectral slopes along x and y (the first draws of its stream)."""
+        slope_x, slope_y = spectral.draw_slopes(image_rng(seed, index, self.name), *self.alpha_range,
+                                                self.slope_jitter)
+        return {"slope_x": slope_x, "slope_y": slope_y}
 
     def render_float(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """(3, H, W) float image in about [0, 1]."""
-        return self.render_float_batch([rng], size)[0]
-
-    def render_float_batch(self, rngs: list[np.random.Generator], size: int) -> np.ndarray:
-        """(B, 3, H, W) float images in about [0, 1], image b from its own stream rngs[b].
-
-        Each stream is drawn in the same order as one image alone (parameters, white noise, then
-        palette or grey levels); the arithmetic then runs on the stack, slice by slice the same
-        float32 operations, so image b is the same bytes as `render_float(rngs[b])` (a test checks
-        this). On CPU the stack is not faster: its larger temporaries measured 1.2-1.6x slower
-        per CPU-second (glibc returns and re-faults heap pages), so the generators render one
-        image (and one dead-leaves texture) at a time.
-        """
-        n = 3 if self.color else 1
-        params, whites, looks = [], [], []
-        for rng in rngs:
-            p = self.draw_params(rng)
-            params.append(p)
-            whites.append(spectral.white_fields(rng, size, n))
-            looks.append(spectral.draw_palette(rng) if self.color else spectral.draw_grey(rng))
-        fields = spectral.spectrum_fields_batch(
-            np.stack(whites), [p["alpha"] for p in params], [p["anisotropy"] for p in params])
-        if self.use_wmm and self.iterations:
-            # colour: the structure field (first) gets the WMM, the other two keep smooth colour
-            fields[:, 0] = spectral.standardise(wmm(fields[:, 0], [p["r"] for p in params], self.iterations))
-        if self.color:
-            return spectral.colourise_batch(fields, looks)
-        grey = spectral.grey_batch(fields[:, 0], looks)
-        return np.broadcast_to(grey[:, None], (len(rngs), 3, size, size))
+        """(3, H, W) float32 in [0, 1], stretched to the full range."""
+        amp = spectral.magnitude(size, *spectral.draw_slopes(rng, *self.alpha_range, self.slope_jitter)) \
+            if self.use_spectrum else None
+        colours = spectral.ColourModel(rng, size) if self.color or self.correlate_channels else None
+        targets = wmm.draw_targets(rng, size, *self.r_range) if self.use_wmm else None
+        x = rng.random((3, size, size), dtype=np.float32) * np.float32(256)
+        for _ in range(self.iterations):
+            if amp is not None:
+                x = spectral.impose_spectrum(x, amp)
+            if targets is not None:
+                x = wmm.impose_wmm(x, targets)
+            if self.color:
+                x = wmm.match_rows([x.reshape(3, -1)], colours.quantiles, colours.values)[0].reshape(x.shape)
+            elif targets is None:
+                break  # the spectrum alone: every later round gives back the same image
+        if self.correlate_channels:
+            x = colours.unrotate(x)
+        return spectral.stretch(x)
 
     def render(self, index: int, seed: int, size: int) -> np.ndarray:
-        return to_uint8_hwc(self.render_float(image_rng(seed, index, self.name), size))
+        x = self.render_float(image_rng(seed, index, self.name), size)
+        return (x * np.float32(255)).astype(np.uint8)  # truncated, as the official uint8 cast
 
 
-def _factory(family: str, color: bool, use_wmm: bool):
+def _factory(family: str, color: bool, use_wmm: bool, use_spectrum: bool):
     def build(**params):
-        return StatisticalNoise(family, color=color, use_wmm=use_wmm, **params)
+        return StatisticalNoise(family, color=color, use_wmm=use_wmm, use_spectrum=use_spectrum, **params)
 
     build.__name__ = f"build_{family.replace('-', '_')}"
     return build
 
 
-_COMMON = (
-    Param("alpha_min", 0.5, "lowest spectral slope alpha of 1/f^alpha", minimum=0.0, maximum=5.0),
-    Param("alpha_max", 3.5, "highest spectral slope alpha", minimum=0.0, maximum=5.0),
-    Param("anisotropy", 0.15, "x/y frequency stretch up to a factor 1+anisotropy", minimum=0.0, maximum=0.9),
+_SPECTRUM = (
+    Param("alpha_min", 0.5, "lowest spectral slope s of 1/(|fx|^sx + |fy|^sy) (official slope_range)",
+          minimum=0.0, maximum=5.0),
+    Param("alpha_max", 3.5, "highest spectral slope s", minimum=0.0, maximum=5.0),
+    Param("slope_jitter", 1 / 60, "std of d in sx, sy = s +- d, as a fraction of alpha_max - alpha_min "
+          "(official: 1/60)", minimum=0.0, maximum=1.0),
 )
 _WMM = (
-    Param("r_min", 0.4, "lowest WMM marginal exponent r of exp(-|x/s|^r)", minimum=0.1, maximum=2.0),
-    Param("r_max", 0.8, "highest WMM marginal exponent r", minimum=0.1, maximum=2.0),
-    Param("iterations", 10, "WMM projection iterations", minimum=0),
+    Param("r_min", 0.4, "lowest WMM exponent r of exp(-|x/s|^r), drawn per band and channel", minimum=0.1, maximum=2.0),
+    Param("r_max", 0.8, "highest WMM exponent r", minimum=0.1, maximum=2.0),
+)
+_ALL = (
+    Param("iterations", 10, "rounds of imposing the model (official Niter = 10)", minimum=0),
+    Param("correlate_channels", True, "rotate the 3 channels by the colour PCA of a random Mondrian (official: on)"),
 )
 
 FAMILIES = (
-    # name, colour, wmm, paper's ImageNet-100 top-1, description
-    ("spectrum", False, False, 30.6, "grey Gaussian noise with a random 1/f^alpha amplitude spectrum"),
-    ("wmm", False, True, 31.4, "1/f^alpha noise with sparse wavelet marginals (steerable pyramid WMM)"),
-    ("spectrum-color", True, False, 36.7, "1/f^alpha noise coloured by a random 3-22 colour palette"),
-    ("spectrum-color-wmm", True, True, 39.9, "1/f^alpha noise with WMM marginals and a random colour palette"),
+    # name, colour, wmm, spectrum, paper's ImageNet-100 top-1, description
+    ("spectrum", False, False, True, 30.6,
+     "3 fields of random phase with magnitude 1/(|fx|^sx + |fy|^sy), colour-rotated (stat-spectrum)"),
+    ("wmm", False, True, False, 31.4,
+     "3 fields with steerable-pyramid marginals exp(-|x/s|^r), colour-rotated (stat-wmm)"),
+    ("spectrum-color", True, False, True, 36.7,
+     "the spectrum with the channel histograms of a random Mondrian (stat-spectrum_color)"),
+    ("spectrum-color-wmm", True, True, True, 39.9,
+     "spectrum, wavelet marginals and Mondrian colour histograms together (stat-spectrum_color_wmm)"),
 )
 
 
@@ -112,11 +114,12 @@ def seebench_register_generators():
         Component(
             kind=GENERATOR,
             name=name,
-            factory=_factory(name, color, use_wmm),
+            factory=_factory(name, color, use_wmm, use_spectrum),
             description=desc,
-            params=_COMMON + (_WMM if use_wmm else ()),
+            params=(_SPECTRUM if use_spectrum else ()) + (_WMM if use_wmm else ()) + _ALL,
             tags=("statistical",),
+            version="2",  # issue 11: the official model (colour, per-band WMM targets, |fx|^sx + |fy|^sy)
             metadata={"role": "synthetic", "family": name, "reference": {"imagenet100-top1": ref}},
         )
-        for name, color, use_wmm, ref, desc in FAMILIES
+        for name, color, use_wmm, use_spectrum, ref, desc in FAMILIES
     ]
