@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import struct
 import time
 from pathlib import Path
@@ -37,8 +38,13 @@ class DamagedCacheFile(Exception):
         self.path, self.reason = Path(path), reason
 
 
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+                "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
 def _split_safetensors(blob: bytes, path: Path) -> tuple[dict[str, Any], bytes]:
-    """(header, data section) of a safetensors file, checking the layout fits the bytes exactly."""
+    """(header, data section) of a safetensors file, checking every tensor entry and that they tile the data
+    section exactly (a truncation, or a flipped bit in a shape, dtype, offset or key, is caught here)."""
     if len(blob) < 8:
         raise DamagedCacheFile(path, f"truncated ({len(blob)} bytes, no safetensors header)")
     (n,) = struct.unpack("<Q", blob[:8])
@@ -48,20 +54,46 @@ def _split_safetensors(blob: bytes, path: Path) -> tuple[dict[str, Any], bytes]:
         header = json.loads(blob[8:8 + n])
     except (ValueError, UnicodeDecodeError):
         raise DamagedCacheFile(path, "damaged safetensors header (not JSON)") from None
-    if not isinstance(header, dict):
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__", {}), dict):
         raise DamagedCacheFile(path, "damaged safetensors header")
     data = blob[8 + n:]
-    end = max((int(v["data_offsets"][1]) for k, v in header.items()
-               if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v), default=0)
-    if end != len(data):
-        raise DamagedCacheFile(path, f"truncated or padded (tensors need {end} data bytes, file has {len(data)})")
+    spans = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            (start, stop), shape = entry["data_offsets"], entry["shape"]
+            size = _DTYPE_BYTES[entry["dtype"]] * math.prod(int(d) for d in shape)
+        except (KeyError, TypeError, ValueError):
+            raise DamagedCacheFile(path, f"damaged safetensors header (entry {name!r})") from None
+        if int(stop) - int(start) != size:
+            raise DamagedCacheFile(path, f"damaged safetensors header (tensor {name!r} does not fit its bytes)")
+        spans.append((int(start), int(stop)))
+    position = 0
+    for start, stop in sorted(spans):
+        if start != position:
+            raise DamagedCacheFile(path, "damaged safetensors header (tensor offsets overlap or leave gaps)")
+        position = stop
+    if position != len(data):
+        raise DamagedCacheFile(path, f"truncated or padded (tensors need {position} data bytes, file has {len(data)})")
     return header, data
 
 
+def _digest(header: dict[str, Any], data: bytes | None = None, stream: Any = None) -> str:
+    """sha256 of the header without the digest (names, dtypes, shapes, offsets, metadata) and the data section."""
+    meta = {k: v for k, v in (header.get("__metadata__") or {}).items() if k != DIGEST_KEY}
+    digest = hashlib.sha256(json.dumps({**header, "__metadata__": meta}, sort_keys=True).encode())
+    if data is not None:
+        digest.update(data)
+    for chunk in iter(lambda: stream.read(1 << 22), b"") if stream is not None else ():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def save_tensors(path: Path | str, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """Write `tensors` as safetensors with the digest of their data, atomically (unique temp name).
-    The file is written once with a placeholder digest, its data section hashed from disk, and the
-    placeholder overwritten in place (same length, so no offset moves) before the rename."""
+    """Write `tensors` as safetensors with the digest of their header and data, atomically (unique temp name).
+    The file is written once with a placeholder digest, hashed from disk, and the placeholder overwritten in
+    place (same length, so no offset moves) before the rename."""
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
@@ -70,25 +102,28 @@ def save_tensors(path: Path | str, tensors: dict[str, torch.Tensor], metadata: d
         save_file(tensors, str(tmp), metadata={**(metadata or {}), DIGEST_KEY: placeholder})
         with open(tmp, "r+b") as fh:
             (n,) = struct.unpack("<Q", fh.read(8))
-            header = fh.read(n)
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
-            at = header.index(f'"{DIGEST_KEY}":"{placeholder}"'.encode()) + len(DIGEST_KEY) + 4
+            raw = fh.read(n)
+            digest = _digest(json.loads(raw), stream=fh)
+            at = raw.index(f'"{DIGEST_KEY}":"{placeholder}"'.encode()) + len(DIGEST_KEY) + 4
             fh.seek(8 + at)
-            fh.write(digest.hexdigest().encode())
+            fh.write(digest.encode())
 
 
 def check_tensors(path: Path | str) -> bytes:
-    """The bytes of `path`; DamagedCacheFile unless it is a whole safetensors file whose digest (if recorded) matches."""
+    """The bytes of `path`; DamagedCacheFile unless it is a whole safetensors file whose digest matches. A file
+    with no metadata at all was written before digests (or by another tool) and is checked for layout only."""
     path = Path(path)
     try:
         blob = path.read_bytes()
     except OSError as exc:
         raise DamagedCacheFile(path, f"unreadable ({exc.strerror or exc})") from None
     header, data = _split_safetensors(blob, path)
-    recorded = (header.get("__metadata__") or {}).get(DIGEST_KEY)
-    if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+    if "__metadata__" not in header:
+        return blob
+    recorded = header["__metadata__"].get(DIGEST_KEY)
+    if recorded is None:
+        raise DamagedCacheFile(path, "its metadata lost the seebench digest (damaged header)")
+    if _digest(header, data) != recorded:
         raise DamagedCacheFile(path, "contents do not match their sha256 (bit rot or a partial copy)")
     return blob
 
@@ -123,6 +158,8 @@ def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise DamagedCacheFile(path, f"unreadable ({type(exc).__name__}: {str(exc).split('. ')[0][:120]})") from None
+    if isinstance(blob, dict) and "payload" in blob and DIGEST_KEY not in blob:
+        raise DamagedCacheFile(path, "damaged checkpoint wrapper (its digest is gone)")
     if not (isinstance(blob, dict) and DIGEST_KEY in blob):
         return blob  # written before digests: as trustworthy as torch.load alone can tell
     payload = blob.get("payload")

@@ -95,8 +95,8 @@ class ResultStore:
         self.folder = self.run_dir / RESULTS
 
     def prepare(self) -> None:
-        """Create the folders, check they are writable, remove temp files a killed run left (only those whose
-        writer is gone: another live run's are kept, harness/atomic.py)."""
+        """Create the folders, check they are writable, remove temp files a killed run left in results/, cache/
+        and checkpoints/ (only those whose writer is gone: a live writer's are kept, harness/atomic.py)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             probe = self.folder / f".write-test-{os.getpid()}"
@@ -105,8 +105,9 @@ class ResultStore:
         except OSError as exc:
             raise ConfigError(f"{self.run_dir}: output directory is not writable ({exc.strerror}); "
                               f"choose another with --out DIR") from None
-        remove_stale_temps(self.folder)
-        remove_stale_temps(self.folder / FAILED)
+        for folder in [self.folder, self.folder / FAILED, *self.run_dir.glob("cache/*"),
+                       *self.run_dir.glob("checkpoints/*")]:
+            remove_stale_temps(folder)
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
