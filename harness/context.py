@@ -16,6 +16,7 @@ from .budget import Budget
 from .cache_files import DamagedCacheFile, check_tensors, load_tensors, read_or_set_aside, save_tensors
 from .cell import Cell, ComponentRef, content_key
 from .components import GENERATOR, SOURCE
+from .curves import CurveRecorder, record, saved_curves
 from .image_cache import RenderedImages, will_cache
 from .images import ImageSet, check_uint8_batch, resize, to_uint8
 
@@ -117,6 +118,7 @@ class CellContext:
         self.pretrain_threads: int | None = None  # torch threads the cached encoder was trained with
         self.artifacts: dict[str, str] = {}  # name -> file (e.g. a sample grid), recorded in the result
         self.repairs: list[str] = []  # damaged cache files set aside and recomputed, recorded in the result
+        self.curves = CurveRecorder()  # training curves by name ('pretrain/loss'), recorded in the result
 
     def add_artifact(self, name: str, path: Path | str) -> None:
         """Record a file worth showing beside the numbers (relative to the run directory when inside it)."""
@@ -128,6 +130,11 @@ class CellContext:
 
     def add_time(self, phase: str, seconds: float) -> None:
         self.timings[phase] = self.timings.get(phase, 0.0) + seconds
+
+    def record_step(self, step: int, metrics: Mapping[str, float]) -> None:
+        """Add this training step's values to the cell's curves, e.g. {'pretrain/loss': 4.1} (kept in the result,
+        at most a few hundred averaged points each) and hand them to plugins (hook seebench_step)."""
+        record(self, step, metrics)
 
     # -- plain facts --------------------------------------------------------------------------
     @property
@@ -206,6 +213,7 @@ class CellContext:
         obj = self._memo[memo_key]
         for name, path in dict(getattr(obj, "artifacts", {}) or {}).items():  # e.g. a fitted GAN's sample grid
             self.add_artifact(name, path)
+        self.curves.restore(getattr(obj, "curves", None))  # e.g. a fitted GAN's losses, also when it was cached
         return obj
 
     def generator(self) -> Any:
@@ -260,9 +268,11 @@ class CellContext:
             if ddp.is_main_rank():  # under DDP the ranks hold the same weights; rank 0 writes them
                 save_tensors(path, model.state_dict())
                 atomic_write_text(path.with_suffix(".json"), json.dumps(
-                    {"cell": self.cell.to_dict(), "torch_threads": ddp.cell_threads()}, indent=1))
+                    {"cell": self.cell.to_dict(), "torch_threads": ddp.cell_threads(),
+                     "curves": self.curves.to_dict()}, indent=1))  # every result that reuses it shows its curves
             self.add_time("pretrain_s", time.perf_counter() - t0)
         self.pretrain_threads = _trained_with(path)
+        self.curves.restore(saved_curves(path))
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model
         return model
@@ -317,6 +327,7 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     if feats is not None:
         if self.cell.objective is not None:  # made by the cached encoder: record how it was trained
             self.pretrain_threads = _trained_with(self._encoder_path())
+            self.curves.restore(saved_curves(self._encoder_path()))
     else:
         encoder = self.pretrained_encoder()
         t0 = time.perf_counter()

@@ -67,6 +67,7 @@ class CurveRecorder:
     def __init__(self, max_points: int = MAX_POINTS):
         self.max_points = max_points
         self.curves: dict[str, Curve] = {}
+        self.broken: set[str] = set()  # plugins whose seebench_step raised during this cell
 
     def names(self) -> list[str]:
         return list(self.curves)
@@ -97,17 +98,26 @@ class CurveRecorder:
 
 
 def record(ctx: Any, step: int, metrics: Mapping[str, float]) -> None:
-    """CellContext.record_step: keep the values and stream them to plugins through `seebench_step`.
-    A plugin that raises is reported once and not called again for this cell."""
+    """CellContext.record_step: keep the values and stream them to plugins through `seebench_step`. This hook is
+    hot (every step), so a plugin that raises is reported once (as Registry.notify reports) and then left out
+    for the rest of the cell; the others go on being called."""
     clean = {str(k): float(v) for k, v in metrics.items()}
     ctx.curves.add(int(step), clean)
-    notify = getattr(ctx.registry, "notify", None)
-    if notify is None or getattr(ctx, "_step_hook_failed", False):
+    pm = getattr(ctx.registry, "pm", None)
+    if pm is None:
         return
-    problems = notify("seebench_step", cell=ctx.cell, step=int(step), metrics=clean, run_dir=ctx.run_dir)
-    if problems:
-        ctx._step_hook_failed = True
-        ctx.log(f"warning: {problems[0]}; seebench_step is not called again for this cell")
+    args = {"cell": ctx.cell, "step": int(step), "metrics": clean, "run_dir": ctx.run_dir}
+    for impl in pm.hook.seebench_step.get_hookimpls():
+        if impl.plugin_name in ctx.curves.broken:
+            continue
+        try:
+            impl.function(**{k: args[k] for k in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not fail the cell
+            ctx.curves.broken.add(impl.plugin_name)
+            line = (f"plugin '{impl.plugin_name}' raised in seebench_step: {type(exc).__name__}: {exc} (not called "
+                    f"again for this cell; disable it with --disable-plugin {impl.plugin_name})")
+            ctx.registry.warnings.append(line)
+            ctx.log(f"warning: {line}")
 
 
 def saved_curves(encoder_path: Path) -> dict[str, Any]:

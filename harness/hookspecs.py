@@ -56,3 +56,11 @@ def seebench_cell_finished(cell, result):
 @hookspec
 def seebench_matrix_finished(results, run_dir):
     """Called once after the last cell (results: list of result dicts of this matrix)."""
+
+
+@hookspec
+def seebench_step(cell, step, metrics, run_dir):
+    """Called while a cell trains, whenever it records its curves (CellContext.record_step): `metrics` maps a
+    curve name such as 'pretrain/loss' or 'dcgan/loss_g' to this step's float value. Runs in the process that
+    trains (a Ray worker, DDP rank 0), often: keep it cheap. An implementation may take any subset of the
+    arguments (e.g. only cell, step, metrics); run_dir is the run's folder."""

@@ -44,6 +44,10 @@ RESULT_SCHEMA: dict[str, Any] = {
         "metric_info": {"type": "object"},
         "table": {"type": "string"},
         "artifacts": {"type": "object", "additionalProperties": {"type": "string"}},
+        "curves": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["step", "value"],
+            "properties": {"step": {"type": "array", "items": {"type": "integer"}},
+                           "value": {"type": "array", "items": {"type": ["number", "null"]}}}}},
         "repaired": {"type": "array", "items": {"type": "string"}},
         "reference": {"type": "object", "additionalProperties": {"type": "number"}},
         "seed": {"type": "integer"},

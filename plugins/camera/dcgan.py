@@ -87,6 +87,9 @@ class DCGAN:
         # shown beside the numbers on the leaderboard (the harness records a data object's artifacts)
         self.artifacts = {name: self.sample_dir / f"{name}.png" for name in ("samples", "real")
                           if (self.sample_dir / f"{name}.png").exists()}
+        hist = self.info.get("history") or []  # the fit's losses as curves in the result, also when it was cached
+        self.curves = {f"dcgan/{c}": {"step": [int(h[0]) for h in hist], "value": [h[i] for h in hist]}
+                       for i, c in enumerate(self.info.get("history_columns", [])[1:], start=1)}
 
     def _save(self, path: Path) -> None:
         from safetensors.torch import save_file
@@ -257,6 +260,8 @@ class Trainer:
                 if not (math.isfinite(d) and math.isfinite(gl)):
                     raise CellFailed(f"dcgan: loss became NaN/inf at step {s} (D {d}, G {gl}); lower lr or change the seed")
                 self.history.append([s, d, gl, torch.sigmoid(out_real).mean().item(), torch.sigmoid(out_fake).mean().item()])
+                self.ctx.record_step(s, dict(zip(("dcgan/loss_d", "dcgan/loss_g", "dcgan/d_real", "dcgan/d_fake"),
+                                                 self.history[-1][1:])))  # streamed to plugins (TensorBoard)
             self.ctx.progress(self.step, self.steps, "dcgan")
             if self.gan.sample_every and self.step % self.gan.sample_every == 0:
                 self._grid(f"samples_step{self.step:06d}.png")

@@ -17,6 +17,8 @@ from .distributed import World
 from .prefetch import Batches, prefetch_depth
 from .schedule import lr_factor, set_lr
 
+CURVE = "pretrain/loss"  # the loss of every step, in the result's curves (averaged to a few hundred points)
+
 
 def step_indices(seed: int, step: int, batch: int, n: int, cache: dict) -> torch.Tensor:
     """Indices of `step`: consecutive slices of per-epoch permutations seeded by (seed, epoch).
@@ -131,6 +133,7 @@ class Pretrainer:
             self.heads.load_state_dict(blob["heads"])
             opt.load_state_dict(blob["optimizer"])
             self.load_extra_state(blob["extra"])
+            ctx.curves.load_state(blob.get("curves"))  # the curve goes on where it stopped
             start = int(blob["step"])
             if world.main:
                 ctx.log(f"{self.name}: resuming from step {start} of {steps} ({path})")
@@ -173,11 +176,13 @@ class Pretrainer:
                     if not world.main:
                         continue
                     ctx.progress(done, steps, "pretrain")
+                    ctx.record_step(step, {CURVE: value})
                     due = (every and done % every == 0) or (not every and time.monotonic() - last_save > seconds)
                     if due and done < steps:
                         checkpoint.save(path, key, done, {
                             "encoder": encoder.state_dict(), "heads": self.heads.state_dict(),
-                            "optimizer": opt.state_dict(), "extra": self.extra_state()})
+                            "optimizer": opt.state_dict(), "extra": self.extra_state(),
+                            "curves": ctx.curves.state([CURVE])})
                         last_save = time.monotonic()
         finally:
             stream.close()  # stops the prefetch thread, also when the cell fails
