@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .atomic import atomic_path
 from .leaderboard import Leaderboard
 
 ROLE_COLOUR = {"real": "#2e7d32", "synthetic": "#1f77b4", "random-init": "#757575", "baseline": "#ef6c00"}
@@ -66,8 +67,7 @@ def render_chart(board: Leaderboard, path: Path, title: str = "") -> Path:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path) as tmp:  # a unique temp name, then a rename (harness/atomic.py)
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
-    tmp.replace(path)
     return path

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import leaderboard, render
+from .atomic import atomic_path
 from .run_report import write_visuals
 from .store import atomic_write_text, load_results, result_files
 
@@ -71,9 +72,8 @@ def copy_artifacts(run_dir: Path, target: Path, results: list[dict], origins: di
         for name, path in found.items():
             dest = folder / f"{result['key']}-{name}{path.suffix}"
             if not dest.exists():
-                tmp = dest.with_name(f".{dest.name}.tmp")
-                shutil.copyfile(path, tmp)
-                tmp.replace(dest)
+                with atomic_path(dest) as tmp:  # a unique temp name, then a rename
+                    shutil.copyfile(path, tmp)
             result["artifacts"][name] = str(Path("artifacts") / dest.name)
 
 
