@@ -86,10 +86,14 @@ class Pretrainer:
 
     # -- shared ----------------------------------------------------------------------------
     def embed(self, encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """L2-normalised pretraining output: encoder.embed if it exists, else head(encoder(x))."""
+        """L2-normalised pretraining output: encoder.embed if it exists, else head(encoder(x)).
+
+        Always float32, so the losses (pdist, logits over a queue) are computed in full precision
+        also when the forward pass runs under bf16 autocast (`precision = "bf16"`).
+        """
         if hasattr(encoder, "embed"):
-            return nn.functional.normalize(encoder.embed(x), dim=1)
-        return nn.functional.normalize(self.heads["proj"](encoder(x)), dim=1)
+            return nn.functional.normalize(encoder.embed(x).float(), dim=1)
+        return nn.functional.normalize(self.heads["proj"](encoder(x)).float(), dim=1)
 
     def projection(self, encoder: nn.Module, kind: str, dim: int) -> None:
         if not hasattr(encoder, "embed"):
@@ -115,6 +119,10 @@ class Pretrainer:
         crop = self.hp.get("crop_size") or budget.image_size
         views = TwoViews(crop, blur=self.blur, scale_min=self.hp.get("scale_min", 0.08))
         world.broadcast_(encoder)  # ranks start from rank 0's weights (they agree already when seeded alike)
+        bf16 = self.hp.get("precision", "fp32") == "bf16"
+        memory = torch.channels_last if self.hp.get("channels_last", False) else None
+        if memory is not None:  # before setup(), so copies of the encoder (MoCo's key encoder) share it
+            encoder.to(memory_format=memory)
         torch.manual_seed(content_seed(ctx.seed, "heads"))
         self.setup(encoder, device)
         self.heads.to(device)
@@ -161,7 +169,11 @@ class Pretrainer:
                     # (and every rank draws the global batch's parameters, then applies its rows').
                     torch.manual_seed(content_seed(ctx.seed, "step", step))
                     x1, x2 = views(images, device, rows, budget.batch_size)
-                    loss = self.loss(encoder, x1, x2)
+                    if memory is not None:
+                        x1, x2 = x1.contiguous(memory_format=memory), x2.contiguous(memory_format=memory)
+                    # bf16 autocast: matmuls and convolutions in bfloat16, the weights and SGD stay float32
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                        loss = self.loss(encoder, x1, x2)
                     value = world.mean(loss)  # the same on every rank, so a NaN stops them all
                     if not math.isfinite(value):
                         raise CellFailed(f"objective {self.name}: loss became {value} at step {step + 1} of {steps} "
@@ -187,6 +199,8 @@ class Pretrainer:
         finally:
             stream.close()  # stops the prefetch thread, also when the cell fails
         self.data_seconds = batches.wait_seconds  # time the loop waited for images
+        if memory is not None:  # the cached encoder is saved (safetensors) and probed in the standard layout
+            encoder.to(memory_format=torch.contiguous_format)
         if world.main and path.exists():
             path.unlink()  # the finished encoder is cached by the harness; the checkpoint is spent
         return encoder
@@ -203,6 +217,10 @@ def common_params(Param, lr: float, head: str) -> tuple:
         Param("embed_dim", 128, "dimension of the normalised embedding the loss sees", minimum=2),
         Param("crop_size", 0, "size of the augmented crops (0: the budget's image_size)", minimum=0),
         Param("scale_min", 0.08, "RandomResizedCrop's smallest area fraction", minimum=0.0, maximum=1.0),
+        Param("precision", "fp32", "fp32, or bf16: autocast of the forward pass and loss to bfloat16 (GPUs since "
+              "Ampere; also runs on CPU)", choices=("fp32", "bf16"), omit_at_default=True),
+        Param("channels_last", False, "train in the channels-last memory layout (faster convolutions on tensor-core "
+              "GPUs; the same numbers up to float rounding)", omit_at_default=True),
         Param("checkpoint_every", 0, "save a checkpoint every N steps (0: every checkpoint_seconds)", minimum=0),
         Param("checkpoint_seconds", 300.0, "seconds between checkpoints when checkpoint_every is 0", minimum=0.0),
     )
