@@ -28,3 +28,11 @@ def test_run_benchmark_runs_the_quick_preset():
     assert re.search(r"seebench\"? run quick", (REPO / "run-benchmark").read_text())
     proc = subprocess.run(["bash", "-n", str(REPO / "scripts" / "install")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_every_page_the_readme_links_exists():
+    text = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(((?:docs|leaderboard)/[^)#]*)\)", text)
+    assert "docs/families.md" in links and "docs/reliability.md" in links
+    missing = [link for link in links if not (REPO / link).exists()]
+    assert not missing, f"README links pages that do not exist: {missing}"
