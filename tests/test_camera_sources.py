@@ -38,14 +38,14 @@ def folder(tmp_path):
 
 
 def test_exif_filter_keeps_only_the_named_model(folder):
-    src = PhotoFolder(str(folder), camera="iPod touch 4", held_out=0.25, min_images=5)
-    train, test = src.load("train"), src.load("test")
-    assert len(train) + len(test) == 12
-    assert all("ipod" in f for f in train.files + test.files)
+    src = PhotoFolder(str(folder), camera="iPod touch 4", held_out=0.25, reference=0.25, min_images=5)
+    train, ref, test = src.load("train"), src.load("reference"), src.load("test")
+    assert len(train) + len(ref) + len(test) == 12
+    assert all("ipod" in f for f in train.files + ref.files + test.files)
     assert len(src.report.other_camera) == 5
     assert train.images.shape[1:] == (3, 64, 64) and train.images.dtype.is_floating_point is False
-    everything = PhotoFolder(str(folder), held_out=0.25, min_images=5)
-    assert len(everything.load("train")) + len(everything.load("test")) == 17
+    everything = PhotoFolder(str(folder), held_out=0.25, reference=0.25, min_images=5)
+    assert sum(len(everything.load(s)) for s in ("train", "reference", "test")) == 17
 
 
 def test_truncated_and_renamed_text_files_are_skipped_and_counted(folder):
@@ -80,9 +80,11 @@ def test_too_few_photos_is_a_clear_error(folder, tmp_path_factory):
 def test_crops_use_sensor_orientation_and_resize_is_upright(tmp_path):
     for i in range(4):
         write_jpeg(tmp_path / f"a{i}.jpg", "iPod touch 4", size=(96, 64), orientation=6, seed=i)
-    crops = PhotoFolder(str(tmp_path), mode="crops", size=32, positions=1, held_out=0.0, min_images=1).load("train")
+    crops = PhotoFolder(str(tmp_path), mode="crops", size=32, positions=1, held_out=0.0, reference=0.0,
+                        min_images=1).load("train")
     assert crops.images.shape == (4, 3, 32, 32) and crops.classes == ["y16x32"]
-    frames = PhotoFolder(str(tmp_path), mode="resize", size=16, held_out=0.0, min_images=1).load("train")
+    frames = PhotoFolder(str(tmp_path), mode="resize", size=16, held_out=0.0, reference=0.0,
+                         min_images=1).load("train")
     # orientation 6 = rotate 90 degrees clockwise for display: the red corner moves to the top-right
     img = frames.images[0].float()
     red = (img[0] - img[1]).numpy()
@@ -99,6 +101,7 @@ def test_camera_sim_is_deterministic_and_devices_differ():
 
 def test_camera_sim_folder_works_as_photos(tmp_path):
     CameraSim(device=0).write_folder(tmp_path, 6)
-    src = PhotoFolder(str(tmp_path), camera="iPod touch 4", mode="crops", size=64, positions=4, held_out=0.0, min_images=6)
+    src = PhotoFolder(str(tmp_path), camera="iPod touch 4", mode="crops", size=64, positions=4, held_out=0.0,
+                      reference=0.0, min_images=6)
     train = src.load("train")
     assert len(train) == 24 and train.labels.tolist()[:4] == [0, 1, 2, 3]

@@ -11,12 +11,14 @@ from PIL import Image
 
 from harness import SOURCE, Component, ImageSet, Param, hookimpl
 
-from .frames import MODES, crop_positions, held_out_keys, position_names, resize_frame, take_crops
+from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
 from .scenes import render_cup_scene
 from .sensor import HEIGHT, WIDTH, SensorModel, decode_jpeg, encode_jpeg
 
 _CACHE: OrderedDict = OrderedDict()  # (params, split) -> ImageSet; rendering is the slow part
 _CACHE_SIZE = 6
+_JPEGS: OrderedDict = OrderedDict()  # (device, sensor, prnu, quality, index) -> JPEG bytes
+_JPEG_BYTES, _JPEG_LIMIT = 0, 256 * 2**20
 
 
 def _rng(device: int, index: int, stream: int) -> np.random.Generator:
@@ -29,23 +31,39 @@ class CameraSim:
     controls can be checked without anybody's photos."""
 
     def __init__(self, device: int = 0, count: int = 350, held_out: float = 0.2, mode: str = "resize",
-                 size: int = 64, positions: int = 4, sensor: bool = True, prnu_strength: float = 0.02,
-                 jpeg_quality: int = 88, split_seed: int = 0):
+                 size: int = 64, positions: int = 4, sensor: bool = True, prnu_strength: float = 0.01,
+                 jpeg_quality: int = 88, split_seed: int = 0, reference: float = 0.3):
+        check_fractions(held_out, reference, "camera-sim")
         self.device, self.count, self.held_out, self.mode = device, count, held_out, mode
+        self.reference = reference
         self.size, self.positions, self.sensor, self.split_seed = size, positions, sensor, split_seed
         self.model = SensorModel(device=device, prnu_strength=prnu_strength, jpeg_quality=jpeg_quality)
         self.params = dict(device=device, count=count, held_out=held_out, mode=mode, size=size,
                            positions=positions, sensor=sensor, prnu_strength=prnu_strength,
-                           jpeg_quality=jpeg_quality, split_seed=split_seed)
+                           jpeg_quality=jpeg_quality, split_seed=split_seed, reference=reference)
 
     def indices(self, split: str) -> list[int]:
-        if split not in ("train", "test"):
-            raise ValueError(f"camera-sim: split must be 'train' or 'test', got {split!r}")
-        test = held_out_keys([f"sim-{i}" for i in range(self.count)], self.held_out, self.split_seed)
-        return [i for i in range(self.count) if (f"sim-{i}" in test) == (split == "test")]
+        """Photo indices of one split; photo i's split depends on i alone, so count=100 nests in count=350."""
+        check_split(split, "camera-sim")
+        return [i for i in range(self.count)
+                if split_of(f"sim-{i}", self.held_out, self.reference, self.split_seed) == split]
 
     def jpeg(self, index: int) -> bytes:
-        """The JPEG file photo `index` of this device would be (with no sensor: the clean scene)."""
+        """The JPEG file photo `index` of this device would be (with no sensor: the clean scene);
+        kept in memory (a few MB per 30 photos), so other crop sizes of one photo do not render it again."""
+        key = (self.device, self.sensor, self.model.prnu_strength, self.model.jpeg_quality, index)
+        if key in _JPEGS:
+            _JPEGS.move_to_end(key)
+            return _JPEGS[key]
+        data = self._take(index)
+        _JPEGS[key] = data
+        global _JPEG_BYTES
+        _JPEG_BYTES += len(data)
+        while _JPEG_BYTES > _JPEG_LIMIT and len(_JPEGS) > 1:
+            _JPEG_BYTES -= len(_JPEGS.popitem(last=False)[1])
+        return data
+
+    def _take(self, index: int) -> bytes:
         radiance = render_cup_scene(_rng(self.device, index, 1), WIDTH, HEIGHT)
         if not self.sensor:
             return encode_jpeg(radiance ** np.float32(1 / 2.2), self.model.jpeg_quality)
@@ -55,6 +73,44 @@ class CameraSim:
         if not hasattr(self, "_k"):
             self._k = self.model.prnu()
         return self._k
+
+    def prnu_crops(self, n: int, strength: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """n crops (at this source's positions) of photos no split of this source holds (indices
+        count, count + 1, ...), taken by this device with its PRNU scaled by `strength`: content
+        carrying exactly the camera's fingerprint at a chosen strength (the fingerprint's power)."""
+        corners = crop_positions(WIDTH, HEIGHT, self.size, self.positions)
+        photos = -(-n // len(corners))
+        windows = self._windows(photos, corners)
+        k = self._prnu() * np.float32(strength)
+        images, labels = [], []
+        for i in range(photos):
+            for p, (y, x) in enumerate(corners):
+                (y0, x0), rad = windows[i][p]
+                rng = _rng(self.device, self.count + i, 3 + p)
+                jpeg = self.model.capture_window(rad, rng, k[y0:y0 + rad.shape[0], x0:x0 + rad.shape[1]])
+                crop = decode_jpeg(jpeg)[y - y0:y - y0 + self.size, x - x0:x - x0 + self.size]
+                images.append(crop)
+                labels.append(p)
+        arr = torch.from_numpy(np.stack(images[:n])).permute(0, 3, 1, 2).contiguous()
+        return arr, torch.tensor(labels[:n], dtype=torch.long)
+
+    def _windows(self, photos: int, corners) -> list:
+        """Scene radiance round each crop (16 px margin) of fresh photos, kept for the next strength."""
+        key = ("windows", tuple(sorted(self.params.items())), photos)
+        if key in _CACHE:
+            return _CACHE[key]
+        out = []
+        for i in range(photos):
+            radiance = render_cup_scene(_rng(self.device, self.count + i, 1), WIDTH, HEIGHT)
+            row = []
+            for y, x in corners:
+                y0, x0 = max(0, y - 16), max(0, x - 16)
+                row.append(((y0, x0), np.ascontiguousarray(radiance[y0:y + self.size + 16, x0:x + self.size + 16])))
+            out.append(row)
+        _CACHE[key] = out
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return out
 
     def frame(self, index: int) -> np.ndarray:
         return decode_jpeg(self.jpeg(index))
@@ -66,7 +122,8 @@ class CameraSim:
             return _CACHE[key]
         idx = self.indices(split)
         if not idx:
-            raise ValueError(f"camera-sim: split '{split}' is empty; raise count ({self.count}) or held_out ({self.held_out})")
+            raise ValueError(f"camera-sim: split '{split}' of {self.count} photos is empty; raise count "
+                             f"or the split's fraction (held_out={self.held_out}, reference={self.reference})")
         images, labels = [], []
         corners = crop_positions(WIDTH, HEIGHT, self.size, self.positions) if self.mode == "crops" else []
         for i in idx:
@@ -118,17 +175,20 @@ def seebench_register_sources():
             params=(
                 Param("device", 0, "sensor seed: another value is another camera (the negative control)", minimum=0),
                 Param("count", 350, "photos taken (train + held-out)", minimum=2),
-                Param("held_out", 0.2, "fraction of photos held out (split by a hash of the index)", minimum=0.0, maximum=1.0),
+                Param("held_out", 0.2, "fraction of photos held out for the controls (split by a hash of the index)", minimum=0.0, maximum=1.0),
+                Param("reference", 0.3, "fraction of photos the fingerprint K is estimated from (never trained on)",
+                      minimum=0.0, maximum=1.0),
                 Param("mode", "resize", "resize: whole frame, centre crop, downscaled to size; crops: native-resolution crops",
                       choices=MODES),
                 Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8, maximum=720),
                 Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
                 Param("sensor", True, "false: the clean rendered scenes, no sensor pipeline (a control)"),
-                Param("prnu_strength", 0.02, "std of the device's PRNU pattern K", minimum=0.0),
+                Param("prnu_strength", 0.01, "std of the device's PRNU pattern K", minimum=0.0),
                 Param("jpeg_quality", 88, "JPEG quality of the simulated camera", minimum=1, maximum=100),
                 Param("split_seed", 0, "seed of the train/held-out assignment"),
             ),
             tags=("camera", "simulation"),
             metadata={"role": "real", "simulation": True, "sensor": f"{WIDTH}x{HEIGHT} Bayer RGGB"},
+            version="2",  # 2: three splits (train / reference / test), textured scenes
         )
     ]

@@ -10,18 +10,50 @@ from PIL import Image
 MODES = ("resize", "crops")
 
 
-def held_out_keys(keys: list[str], fraction: float, seed: int = 0) -> set[str]:
-    """Deterministic held-out set from stable keys (files' relative paths, indices).
+SPLITS = ("train", "reference", "test")  # the GAN's photos, the fingerprint's reference photos, held-out controls
 
-    Keys are ranked by a hash and the lowest round(fraction * n) are held out (at least one when
-    fraction > 0 and there are two or more keys), so the split has the asked size even for a few
-    photos, and adding photos to a folder moves at most a few existing ones between splits.
+
+def _unit_hash(*parts: object) -> float:
+    """A number in [0, 1) from a sha256 of the parts: the same on every run and machine."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+
+def split_of(key: str, held_out: float, reference: float, seed: int = 0) -> str:
+    """Which of SPLITS the photo with stable key `key` (a relative path, an index) belongs to.
+
+    Decided by a hash of the key alone, so a photo's split never changes when photos are added
+    to the folder or a `limit` is raised: K is estimated from `reference` photos only, never from
+    the `train` photos a generator sees, and `test` photos are held out from both.
     """
-    if fraction <= 0 or len(keys) < 2:
-        return set()
-    ranked = sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).digest())
-    count = min(len(keys) - 1, max(1, int(round(fraction * len(keys)))))
-    return set(ranked[:count])
+    u = _unit_hash(seed, "split", key)
+    if u < held_out:
+        return "test"
+    if u < held_out + reference:
+        return "reference"
+    return "train"
+
+
+def check_fractions(held_out: float, reference: float, where: str) -> None:
+    if held_out < 0 or reference < 0 or held_out + reference >= 1:
+        raise ValueError(f"{where}: held_out ({held_out}) + reference ({reference}) must be below 1, "
+                         "so that some photos are left to train on")
+
+
+def nested_subset(keys: list[str], limit: int, seed: int = 0) -> list[str]:
+    """The `limit` keys first in a hash order (0: all), in their original order.
+
+    The order does not depend on the other keys, so limit=100 is a subset of limit=350 and a
+    matrix can grow the photo count as the collection grows."""
+    if not limit or limit >= len(keys):
+        return list(keys)
+    chosen = set(sorted(keys, key=lambda k: _unit_hash(seed, "subset", k))[:limit])
+    return [k for k in keys if k in chosen]
+
+
+def check_split(split: str, where: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"{where}: split must be one of {', '.join(SPLITS)}; got {split!r}")
 
 
 def resize_frame(frame: np.ndarray, size: int) -> np.ndarray:

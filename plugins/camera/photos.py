@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from harness import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
 
 from .exif import ExifInfo, matches_camera, read_exif
-from .frames import MODES, crop_positions, held_out_keys, position_names, resize_frame, take_crops
+from .frames import (MODES, check_fractions, check_split, crop_positions, nested_subset, position_names, resize_frame,
+                     split_of, take_crops)
 
 log = logging.getLogger("seebench.camera.photos")
 EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff"}
@@ -40,15 +41,21 @@ class ScanReport:
 
 class PhotoFolder:
     def __init__(self, path: str = "", camera: str = "", mode: str = "resize", size: int = 64, positions: int = 4,
-                 held_out: float = 0.2, split_seed: int = 0, min_images: int = 10, max_images: int = 0):
+                 held_out: float = 0.2, split_seed: int = 0, min_images: int = 10, max_images: int = 0,
+                 reference: float = 0.3, limit: int = 0):
         if not path:
             raise ConfigError("source 'photos': parameter 'path' is required; use photos:path=/folder/of/jpegs")
         self.path = Path(os.path.expanduser(str(path)))
         self.camera, self.mode, self.size, self.positions = camera, mode, size, positions
         self.held_out, self.split_seed, self.min_images, self.max_images = held_out, split_seed, min_images, max_images
+        self.reference, self.limit = reference, limit
+        try:
+            check_fractions(held_out, reference, "source 'photos'")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.report: ScanReport | None = None
         self._key = (str(self.path.resolve()) if self.path.exists() else str(self.path), camera, mode, size,
-                     positions, held_out, split_seed, min_images, max_images)
+                     positions, held_out, split_seed, min_images, max_images, reference, limit)
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
@@ -57,7 +64,7 @@ class PhotoFolder:
     def files(self) -> list[Path]:
         if not self.path.is_dir():
             raise DataMissingError(f"source 'photos': folder {self.path} does not exist; pass photos:path=DIR with your photos")
-        out = []
+        out: list[Path] = []
         ignored = 0
         for root, dirs, names in os.walk(self.path):
             dirs.sort()
@@ -69,6 +76,9 @@ class PhotoFolder:
                 else:
                     ignored += 1
         self._ignored = ignored
+        if self.limit:  # a nested subset by a hash of the relative path: limit=100 is inside limit=350
+            keep = set(nested_subset([str(p.relative_to(self.path)) for p in out], self.limit, self.split_seed))
+            out = [p for p in out if str(p.relative_to(self.path)) in keep]
         return out
 
     def _open(self, path: Path) -> tuple[np.ndarray, ExifInfo]:
@@ -87,8 +97,7 @@ class PhotoFolder:
             return np.asarray(img.convert("RGB")), info
 
     def load(self, split: str) -> ImageSet:
-        if split not in ("train", "test"):
-            raise ValueError(f"source 'photos': split must be 'train' or 'test', got {split!r}")
+        check_split(split, "source 'photos'")
         key = (self._key, split)
         if key in _CACHE:
             self.report, out = _CACHE[key]
@@ -124,12 +133,12 @@ class PhotoFolder:
                 f"{' from camera ' + repr(self.camera) if self.camera else ''}, need at least {self.min_images} "
                 f"({report.summary()}; cameras seen: {seen}); add photos, fix camera=, or lower min_images"
             )
-        test = held_out_keys([rel for rel, _ in frames], self.held_out, self.split_seed)
-        chosen = [(rel, px) for rel, px in frames if (rel in test) == (split == "test")]
+        chosen = [(rel, px) for rel, px in frames
+                  if split_of(rel, self.held_out, self.reference, self.split_seed) == split]
         if not chosen:
             raise DataMissingError(
                 f"source 'photos': the '{split}' split of {self.path} is empty ({len(frames)} usable photos, "
-                f"held_out={self.held_out}); add photos or change held_out"
+                f"held_out={self.held_out}, reference={self.reference}); add photos or change those fractions"
             )
         out = self._to_imageset(chosen, split)
         out.skipped = list(report.skipped)  # type: ignore[attr-defined]
@@ -212,13 +221,18 @@ def seebench_register_sources():
                       "crops at fixed sensor positions (for fingerprints)", choices=MODES),
                 Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8),
                 Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
-                Param("held_out", 0.2, "fraction held out for evaluation (by a hash of the file path)", minimum=0.0, maximum=1.0),
+                Param("held_out", 0.2, "fraction held out for the controls and KID (by a hash of the file path)", minimum=0.0, maximum=1.0),
+                Param("reference", 0.3, "fraction the fingerprint K is estimated from, never trained on (by the same hash)",
+                      minimum=0.0, maximum=1.0),
+                Param("limit", 0, "use only this many photos, a nested subset by path hash (0: all); limit=100 is "
+                      "inside limit=350", minimum=0),
                 Param("split_seed", 0, "seed of the train/held-out assignment"),
                 Param("min_images", 10, "fewer usable photos than this is an error", minimum=0),
                 Param("max_images", 0, "read at most this many photos (0: all)", minimum=0),
             ),
             tags=("camera",),
             metadata={"role": "real"},
+            version="2",  # 2: three splits (train / reference / test)
         )
     ]
 

@@ -40,7 +40,12 @@ class SensorModel:
         h, w, _ = radiance.shape
         if (w, h) != (self.width, self.height):
             raise ValueError(f"sensor {self.width}x{self.height}: scene is {w}x{h}")
-        k = self.prnu() if prnu is None else prnu
+        return self.capture_window(radiance, rng, self.prnu() if prnu is None else prnu, white_balance)
+
+    def capture_window(self, radiance: np.ndarray, rng: np.random.Generator, k: np.ndarray,
+                       white_balance: tuple[float, float, float] | None = None) -> bytes:
+        """The same pipeline on a window of the sensor whose top-left corner is on the Bayer and
+        16 px JPEG grid (k: the PRNU of those pixels); away from its borders it matches the frame."""
         mosaic = bayer_mosaic(radiance * np.asarray(self.raw_gains, dtype=np.float32))
         electrons = np.clip(mosaic * (1.0 + k), 0.0, None) * np.float32(self.full_well)
         # shot noise (Poisson, in its Gaussian limit: dozens to thousands of electrons) + read noise
