@@ -1,29 +1,27 @@
-"""Dead leaves: radius law, coverage, occlusion geometry, parameter errors."""
+"""Dead leaves: the official radius grid, coverage, painting order, textures, parameter errors."""
 
 import numpy as np
 import pytest
 import torch
 
 from harness import ConfigError
-from seebench_plugins.noise.base import image_rng, to_uint8_hwc
 from seebench_plugins.noise.dead_leaves import DeadLeaves
-from seebench_plugins.noise.leaves import KINDS
+from seebench_plugins.noise.leaves import KINDS, radius_grid
 from seebench_plugins.noise.statistical import StatisticalNoise
-from seebench_plugins.noise.texture_pool import PERMS, texture_size
 
 FAMILIES = ["dead-leaves-squares", "dead-leaves-oriented", "dead-leaves-shapes"]
 
 
-def fit_sigma(r: np.ndarray, a: float, b: float) -> float:
-    """Maximum-likelihood exponent of p(r) ∝ r^-s on [a, b] (grid search)."""
-    s = np.linspace(1.05, 6.0, 2000)
-    norm = (a ** (1 - s) - b ** (1 - s)) / (s - 1)
-    ll = -len(r) * np.log(norm) - s * np.log(r).sum()
-    return float(s[np.argmax(ll)])
+def grid_law(size: int, sigma: float = 3.0) -> dict:
+    """P(radius = k px) of the official 200-point grid (nearest point to a uniform number)."""
+    r_list, cdf = radius_grid(sigma, 0.03, 1.0)
+    cut = np.diff(np.concatenate([[0.0], (cdf[1:] + cdf[:-1]) / 2, [1.0]]))
+    law = np.maximum((r_list * size).astype(int), 1)
+    return {int(v): float(cut[law == v].sum()) for v in np.unique(law)}
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_radius_exponent_and_coverage(family):
+def test_radius_grid_and_coverage(family):
     gen = DeadLeaves(family)
     size = 96
     radii = []
@@ -31,34 +29,44 @@ def test_radius_exponent_and_coverage(family):
         lv = gen.leaves(i, seed=1, size=size)
         assert lv.covered == 1.0, "canvas must be fully covered"
         assert 10 < lv.n_shapes < 5000
-        radii.append(lv.radii[: lv.n_shapes])
+        # the shape that completed the cover is painted last, so it is on top somewhere
+        assert (lv.label == lv.n_shapes - 1).any()
+        radii.append(lv.radii)
         img = gen.generate([i], 1, size)[0]
-        # every pixel shows the colour of its front shape
+        # every pixel shows the colour of its top shape
         assert np.array_equal(img.numpy().transpose(1, 2, 0), lv.colors[lv.label])
     r = np.concatenate(radii)
-    assert r.min() >= 0.03 * size - 1e-9 and r.max() <= 1.0 * size + 1e-9
-    assert abs(fit_sigma(r, 0.03 * size, size) - 3.0) < 0.2
+    law = grid_law(size)
+    assert set(np.unique(r).tolist()) <= set(law)
+    smallest = min(law)  # int(0.03 * 96) = 2 px carries 36.5% of the mass
+    assert smallest == 2 and abs((r == smallest).mean() - law[smallest]) < 0.03
 
 
 def test_sigma_parameter_changes_the_law():
     gen = DeadLeaves("dead-leaves-squares", sigma=2.0)
     r = np.concatenate([gen.leaves(i, 0, 64).radii for i in range(3)])
-    assert abs(fit_sigma(r, 0.03 * 64, 64) - 2.0) < 0.15
+    law2, law3 = grid_law(64, 2.0), grid_law(64, 3.0)
+    assert abs((r == 1).mean() - law2[1]) < 0.03 and law2[1] < law3[1] - 0.1
 
 
-def test_squares_occlusion_geometry():
-    """A visible square's pixels lie inside its box; front shapes are never painted over."""
+def test_painted_on_top_and_square_geometry():
+    """A later shape covers the earlier ones: the last painted square shows all its pixels; a
+    visible square's pixels lie in the official square of half side int(r * sqrt(2) / 2)."""
     gen = DeadLeaves("dead-leaves-squares")
     size = 64
     lv = gen.leaves(3, 0, size)
     ys, xs = np.mgrid[0:size, 0:size]
-    for k in np.unique(lv.label)[:200]:
+    for k in np.unique(lv.label):
         sel = lv.label == k
-        extent_x = xs[sel].max() - xs[sel].min() + 1
-        extent_y = ys[sel].max() - ys[sel].min() + 1
-        assert max(extent_x, extent_y) <= 2 * lv.radii[k] + 1
-    # shape 0 is in front: its whole box (clipped) shows label 0
-    assert (lv.label == 0).sum() >= 1
+        extent = max(xs[sel].max() - xs[sel].min(), ys[sel].max() - ys[sel].min()) + 1
+        assert extent <= 2 * int(lv.radii[k] * np.sqrt(2) / 2) + 1
+    last = lv.n_shapes - 1
+    sel = lv.label == last
+    h = int(lv.radii[last] * np.sqrt(2) / 2)
+    cx, cy = (xs[sel].min() + xs[sel].max()) // 2, (ys[sel].min() + ys[sel].max()) // 2
+    box = (abs(xs - cx) <= h) & (abs(ys - cy) <= h)
+    if sel.sum() == (2 * h + 1) ** 2:  # wholly inside the canvas: every pixel of its box is its own
+        assert np.array_equal(sel, box)
 
 
 def test_shapes_family_shows_every_kind():
@@ -78,28 +86,23 @@ def test_textures_fill_shapes_with_texture():
     assert inside.std(axis=1).max() > 3
 
 
-def test_texture_of_a_shape_is_a_window_of_a_spectrum_color_wmm_texture():
-    """Each visible shape shows its pool texture (made by the spectrum+colour+WMM model from its
-    own stream), in its channel order, shifted periodically by its offsets."""
+def test_texture_of_a_shape_is_its_texture_at_the_same_pixels():
+    """Each visible shape shows its texture of the set (spectrum+colour+WMM image t of the seed,
+    full size), pixel (y, x) at (y, x), channels in their own order."""
     size, seed, n = 64, 3, 50
     gen = DeadLeaves("dead-leaves-textures", textures=n, texture_iterations=2)
     img = gen.generate([4], seed, size)[0].numpy()
     lv = gen.leaves(4, seed, size)
-    extra = np.concatenate(lv.extra, axis=1)
-    model = StatisticalNoise("t", color=True, use_wmm=True, iterations=2)
-    ts = texture_size(size)
-    ys, xs = np.mgrid[0:size, 0:size]
+    tex = gen.texture_of(lv)
+    model = StatisticalNoise("dead-leaves-textures/texture", color=True, use_wmm=True, iterations=2)
     for k in np.argsort(-np.bincount(lv.label.ravel()))[:5]:
-        t, perm = extra[0, k] % n, PERMS[(extra[0, k] // n) % 6]
-        tex = to_uint8_hwc(model.render_float(image_rng(seed, int(t), "dead-leaves-textures/texture"), ts))
         sel = lv.label == k
-        want = tex[perm][:, (extra[1, k] + ys[sel]) % ts, (extra[2, k] + xs[sel]) % ts]
-        assert np.array_equal(img[:, sel], want)
+        assert np.array_equal(img[:, sel], model.render(int(tex[k]), seed, size)[:, sel])
 
 
-def test_texture_pool_is_shared_and_order_free():
+def test_texture_pool_is_shared_and_order_free(monkeypatch):
     """Textures are shared by the images of a seed, so an image is the same whatever was made
-    before it, at whatever size or seed (pools of other seeds are evicted and remade)."""
+    before it, at whatever size or seed, and however little memory the pool may hold."""
     fresh = DeadLeaves("dead-leaves-textures", textures=30, texture_iterations=1).generate([7], 1, 48)
     gen = DeadLeaves("dead-leaves-textures", textures=30, texture_iterations=1)
     gen.generate([0, 1], 1, 48)  # fills part of the pool image 7 draws from
@@ -107,6 +110,11 @@ def test_texture_pool_is_shared_and_order_free():
     for s in (2, 3, 4):  # evicts seed 1's pool (a few pools are kept)
         gen.generate([0], s, 32 if s % 2 else 48)
     assert torch.equal(gen.generate([7], 1, 48), fresh)
+    roomy = DeadLeaves("dead-leaves-textures", textures=400, texture_iterations=1).generate([0, 1, 7], 1, 48)
+    monkeypatch.setenv("SEEBENCH_TEXTURE_CACHE_GB", "0.0001")  # ~7 slots: one image's worth, evictions
+    small = DeadLeaves("dead-leaves-textures", textures=400, texture_iterations=1)
+    assert torch.equal(small.generate([0, 1, 7], 1, 48), roomy)
+    assert small._pool._pools[(1, 48)]["store"].shape[0] < 400
 
 
 @pytest.mark.parametrize("bad, match", [
