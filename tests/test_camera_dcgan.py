@@ -87,3 +87,20 @@ def test_128px_variant_shapes():
     g, d = Generator(ngf=4, resolution=128), Discriminator(ndf=4, resolution=128)
     x = g(torch.randn(2, 100, 1, 1))
     assert x.shape == (2, 3, 128, 128) and d(x).shape == (2,)
+
+
+def test_position_conditional_fit_tracks_kid_keeps_its_best_step_and_draws_curves(tmp_path):
+    logs: list[str] = []
+    gan = gan_ctx(tmp_path, logs, source="camera-sim:count=24,positions=4", mode="crops", resolution=32, images=64,
+                  sample_every=0, checkpoint_every=0, conditional=True, kid_every=2, kid_samples=16,
+                  patience=1).generator()
+    info = gan.info
+    assert gan.classes == 4 and gan.sensor_positions([0, 1, 5, 7]).tolist() == [0, 1, 1, 3]
+    kids = [k for _, k, _ in info["kid_history"]]
+    assert len(kids) >= 2 and all(k == k for k in kids)
+    assert info["chosen_step"] == info["kid_history"][kids.index(min(kids))][0]  # the best KID's step is kept
+    if info["stopped_at"] is not None:  # patience 1: stopped at the first check without a better KID
+        assert info["stopped_at"] < info["steps"] and any("stopping at step" in line for line in logs)
+    assert (gan.sample_dir / "curves.png").stat().st_size > 5000 and "curves" in gan.artifacts
+    a = gan.generate([0, 1, 2, 3], seed=0, size=32)
+    assert a.shape == (4, 3, 32, 32) and not torch.equal(a[0], a[1])
