@@ -82,7 +82,7 @@ def _table(name: str, board: Leaderboard, by_key: dict[str, dict[str, Any]]) -> 
     for key, cells in zip(board.rows(), rows):
         tds = []
         for i, cell in enumerate(cells):
-            cls = f' class="role-{_e(board.roles[key])}"' if i == 0 else (' class="txt"' if i in text_cols else ' class="num"')
+            cls = f' class="txt role-{_e(board.roles[key])}"' if i == 0 else (' class="txt"' if i in text_cols else ' class="num"')
             tds.append(f"<td{cls}>{_e(cell)}</td>")
         members = [by_key[k] for k in board.members.get(key, []) if k in by_key]
         tds.append(_provenance_cell(members))
