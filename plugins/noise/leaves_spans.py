@@ -120,10 +120,11 @@ def polygon_spans(size: int, vx: np.ndarray, vy: np.ndarray):
     px, py = np.roll(vx, 1, axis=1), np.roll(vy, 1, axis=1)  # edge j runs from vertex j-1 to j
     outside = (np.minimum(px, vx) < 0) | (np.maximum(px, vx) >= size) | \
               (np.minimum(py, vy) < 0) | (np.maximum(py, vy) >= size)
-    tx0, ty0, tx1, ty1, seen = _clip_lines(size, px, py, vx, vy)
-    tx0, ty0 = np.where(outside, tx0, px), np.where(outside, ty0, py)
-    tx1, ty1 = np.where(outside, tx1, vx), np.where(outside, ty1, vy)
-    seen |= ~outside
+    tx0, ty0, tx1, ty1 = px.copy(), py.copy(), vx.copy(), vy.copy()
+    seen = np.ones(px.shape, dtype=bool)
+    if outside.any():  # clip only the edges that reach outside
+        tx0[outside], ty0[outside], tx1[outside], ty1[outside], seen[outside] = _clip_lines(
+            size, px[outside], py[outside], vx[outside], vy[outside])
     # the line, from its left end: (lx, ly) + major steps; minor step rounds half down
     flip = tx1 < tx0
     lx, ly = np.where(flip, tx1, tx0), np.where(flip, ty1, ty0)
@@ -142,6 +143,18 @@ def polygon_spans(size: int, vx: np.ndarray, vy: np.ndarray):
     down = py < vy
     ey0, ey1 = np.where(down, py, vy), np.where(down, vy, py)
     ex = np.where(down, (tx0 << FP) + (py - cy0) * step, (tx1 << FP) + (vy - cy1) * step)
+    # the line's pixels on row y, m = (y - ly) * sy rows from its left end (0 <= m <= dy):
+    # x-major: x = lx + k for k in [floor(dx (2m-1) / 2dy) + 1, floor(dx (2m+1) / 2dy)] (all of
+    # 0..dx if flat); y-major: x = lx + ceil((2 dx m - dy) / 2dy). Both as (c1 m + c2) // b + c3 ..
+    # (c1 m + c4) // b, clipped to 0..dx.
+    b = 2 * np.maximum(ldy, 1)
+    c1 = 2 * ldx
+    c2 = np.where(xmajor, -ldx, b - 1 - ldy)
+    c3 = xmajor.astype(np.int64)
+    c4 = np.where(xmajor, np.where(ldy == 0, 2 * ldx, ldx), c2)
+    # one table of every edge's numbers, gathered once per row
+    fields = np.stack([ey0, np.where(fill_edge, ey1, ey0), ex, step, ly, lsy,
+                       np.where(seen, ldy, -1), lx, ldx, b, c1, c2, c3, c4]).astype(np.int64)
     # rows of every shape
     ytop = np.maximum(vy.min(1), 0)
     ybot = np.minimum(vy.max(1), size - 1)
@@ -149,34 +162,28 @@ def polygon_spans(size: int, vx: np.ndarray, vy: np.ndarray):
     sid = np.repeat(np.arange(n), h)
     y = ytop[sid] + np.arange(sid.size) - np.repeat(np.cumsum(h) - h, h)
     yy = y[:, None]
+    g = fields[:, sid]  # (14, rows, 4)
     big = np.iinfo(np.int64).max // 4
-    lo = np.full(y.size, big); hi = np.full(y.size, -big)
-    # scanline interior (needs two active edges)
-    active = fill_edge[sid] & (ey0[sid] <= yy) & (yy < ey1[sid])
-    xfp = ex[sid] + step[sid] * (yy - ey0[sid])
+    # scanline interior (needs two active edges; a flat edge has ey1 == ey0: never active)
+    active = (g[0] <= yy) & (yy < g[1])
+    xfp = g[2] + g[3] * (yy - g[0])
     two = active.sum(1) >= 2
-    flo = (np.where(active, xfp, big).min(1) + ONE - 1) >> FP
-    fhi = np.where(active, xfp, -big).max(1) >> FP
-    lo = np.where(two, np.maximum(flo, 0), lo)
-    hi = np.where(two, np.minimum(fhi, size - 1), hi)
-    lo = np.where(two & (lo > hi), big, lo)  # an empty interior row
-    hi = np.where(two & (lo == big), -big, hi)
+    lo = np.where(two, np.maximum((np.where(active, xfp, big).min(1) + ONE - 1) >> FP, 0), big)
+    hi = np.where(two, np.minimum(np.where(active, xfp, -big).max(1) >> FP, size - 1), -big)
     # each edge's line pixels on the row
-    m = (yy - ly[sid]) * lsy[sid]  # minor (x-major) or major (y-major) offset of the row
-    dxs, dys = ldx[sid], ldy[sid]
-    on = seen[sid] & (m >= 0) & (m <= dys)
-    with np.errstate(divide="ignore"):
-        safe = np.maximum(dys, 1)
-        kmin = np.where(dys == 0, 0, (dxs * (2 * m - 1)) // (2 * safe) + 1)
-        kmax = np.where(dys == 0, dxs, (dxs * (2 * m + 1)) // (2 * safe))
-        xm_lo = lx[sid] + np.clip(kmin, 0, dxs)
-        xm_hi = lx[sid] + np.clip(kmax, 0, dxs)
-        ym_x = lx[sid] + -((-(2 * dxs * m - dys)) // (2 * safe))  # ceil((2 dx k - dy) / (2 dy))
-    xmj = xmajor[sid]
-    llo = np.where(xmj, xm_lo, ym_x)
-    lhi = np.where(xmj, xm_hi, ym_x)
+    m = (yy - g[4]) * g[5]
+    on = (m >= 0) & (m <= g[6])
+    # floor division in float64: numerators < 2^20, so a non-integer quotient is >= 1/b away from
+    # an integer and its rounding can never cross one (exact, and ~3x faster than int64 //)
+    cm = (g[10] * m).astype(np.float64)
+    b = g[9].astype(np.float64)
+    llo = g[7] + np.clip(np.floor((cm + g[11]) / b).astype(np.int64) + g[12], 0, g[8])
+    lhi = g[7] + np.clip(np.floor((cm + g[13]) / b).astype(np.int64), 0, g[8])
     on &= llo <= lhi
-    lo = np.minimum(lo, np.where(on, llo, big).min(1))
-    hi = np.maximum(hi, np.where(on, lhi, -big).max(1))
+    lo2 = np.where(on, llo, big).min(1)
+    hi2 = np.where(on, lhi, -big).max(1)
+    empty = lo > hi
+    lo = np.where(empty, lo2, np.minimum(lo, lo2))
+    hi = np.where(empty, hi2, np.maximum(hi, hi2))
     keep = lo <= hi
     return sid[keep], y[keep], lo[keep], hi[keep]
