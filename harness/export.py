@@ -146,6 +146,18 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[k:k + size]
 
 
+def chunk_size(plan: ExportPlan, generator: Any, todo: int) -> int:
+    """Images per worker task: a multiple of what the generator renders at once anyway (featvis
+    pads its network batch: a smaller request costs as much), no more than plan.chunk (rounded up
+    to that), and small enough that every worker gets a share at small N."""
+    from .estimate import _render_batch
+
+    unit = _render_batch(generator, plan.size)
+    size = -(-max(plan.chunk, 1) // unit) * unit
+    share = -(-todo // max(plan.workers, 1))  # images per worker if split evenly
+    return max(unit, min(size, -(-share // unit) * unit))
+
+
 def export(plan: ExportPlan, generator: Any, progress: Callable[[int, int], None] | None = None,
            stop_after: int | None = None) -> ExportResult:
     """Write the images of `plan` that are not on disk yet; returns what was done.
@@ -177,7 +189,7 @@ def export(plan: ExportPlan, generator: Any, progress: Callable[[int, int], None
              "out": str(plan.out), "shard_size": plan.shard_size, "generator": generator}
     if progress:
         progress(skipped, plan.n)
-    chunks = list(_chunks(todo, plan.chunk))
+    chunks = list(_chunks(todo, chunk_size(plan, generator, len(todo))))
     try:
         written = _run(plan, state, chunks, skipped, progress)
     except KeyboardInterrupt:
