@@ -26,8 +26,7 @@ from .stylegan_weights import Layer, Network, block_resolutions
 
 SQRT2 = math.sqrt(2.0)
 BANK_ENERGY = {v: (bank**2).sum(axis=(1, 2)) for v, bank in BANKS.items()}  # ||filter||^2 per bank filter
-SIGNED_BANK = {v: torch.from_numpy(np.concatenate([bank, -bank]).astype(np.float32))[None]
-               for v, bank in BANKS.items()}  # (1, 80, 3, 3): each filter, then its negative
+BANK_WEIGHT = {v: torch.from_numpy(bank.astype(np.float32))[None] for v, bank in BANKS.items()}  # (1, 40, 3, 3)
 
 
 def rowdot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -59,13 +58,24 @@ def bank_weight(layer: Layer, w: np.ndarray, variant: str, d: LayerDraw, gain: f
     return torch.from_numpy((s * gain).astype(np.float32)), torch.from_numpy(out_gain.astype(np.float32))
 
 
+def group_channels(x: torch.Tensor, signed_index: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """(n_rows, H*W): the channels of x (1, C, H, W) summed per (bank filter, sign) row."""
+    return torch.zeros(n_rows, x.shape[2] * x.shape[3]).index_add_(0, signed_index, x[0].reshape(x.shape[1], -1))
+
+
 def bank_conv(x: torch.Tensor, layer: Layer, variant: str, signed_index: torch.Tensor) -> torch.Tensor:
     """Y = sum_i +-bank[filter_index[i]] (*) x[i], (1, 1, H', W'), with x already scaled by |scale|:
-    the channels that share a filter and a sign are summed first (index_add), then one conv over
-    the 40 bank filters and their negatives."""
-    _, ic, h, w = x.shape
-    grouped = torch.zeros(2 * len(BANKS[variant]), h * w).index_add_(0, signed_index, x[0].reshape(ic, -1))
-    return conv(grouped.view(1, -1, h, w), layer, SIGNED_BANK[variant])
+    the channels that share a filter and a sign are summed first, then one conv over the 40 bank
+    filters and their negatives."""
+    h, w = x.shape[2:]
+    return filter_rows(group_channels(x, signed_index, 2 * len(BANKS[variant])), h, layer, variant)
+
+
+def filter_rows(grouped: torch.Tensor, res: int, layer: Layer, variant: str) -> torch.Tensor:
+    """Y (1, 1, H', W') from the (filter, sign) rows: positive rows minus negative rows, then one
+    conv over the bank."""
+    n = grouped.shape[0] // 2
+    return conv((grouped[:n] - grouped[n:]).view(1, n, res, res), layer, BANK_WEIGHT[variant])
 
 
 def torgb_weight(layer: Layer, w: np.ndarray, weight: np.ndarray, gain: float) -> torch.Tensor:
@@ -78,15 +88,30 @@ def conv(x: torch.Tensor, layer: Layer, weight: torch.Tensor) -> torch.Tensor:
     return conv_up(x, weight) if layer.up else F.conv2d(x, weight, padding=1)
 
 
-def spread(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, bias: np.ndarray,
-           fold: torch.Tensor) -> torch.Tensor:
-    """fold[o] * ReLU(out_gain[o] * Y + noise + bias[o]) for every channel o (fold >= 0: the next
-    layer's |scale|, applied here so that its conv only sums): (1, oc, H, W), one K=3 matmul."""
-    h, w = y.shape[-2:]
-    rows = torch.stack([y.reshape(-1), torch.from_numpy(noise.astype(np.float32)).reshape(-1),
-                        torch.ones(h * w)])
+TILE_ELEMENTS = 2**17  # channels x pixels per tile of `spread`: 512 KB of float32, stays in cache
+
+
+def spread(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, bias: np.ndarray, fold: torch.Tensor,
+           signed_next: torch.Tensor | None, n_rows: int, readout: torch.Tensor | None
+           ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The activations x[o] = fold[o] * ReLU(out_gain[o] * Y + noise + bias[o]) of every channel o
+    (fold >= 0: the next layer's |scale|), never whole: tile by tile they are summed into the next
+    layer's (filter, sign) rows (n_rows, H*W) and read out by `readout` (r, oc) (the toRGB), so
+    only those small maps reach memory. Returns (rows or None, readout @ x or None)."""
+    hw = y.numel()
+    rows = torch.stack([y.reshape(-1), torch.from_numpy(noise.astype(np.float32)).reshape(-1), torch.ones(hw)])
     coeff = torch.stack([out_gain, torch.ones_like(out_gain), torch.from_numpy(bias.astype(np.float32))], dim=1)
-    return torch.relu_((coeff * fold[:, None]) @ rows).view(1, -1, h, w)
+    coeff = coeff * fold[:, None]
+    grouped = None if signed_next is None else torch.empty(n_rows, hw)
+    read = None if readout is None else torch.empty(readout.shape[0], hw)
+    step = max(64, TILE_ELEMENTS // len(out_gain))
+    for t0 in range(0, hw, step):
+        x = torch.relu_(coeff @ rows[:, t0:t0 + step])
+        if grouped is not None:
+            grouped[:, t0:t0 + step] = torch.zeros(n_rows, x.shape[1]).index_add_(0, signed_next, x)
+        if read is not None:
+            read[:, t0:t0 + step] = readout @ x
+    return grouped, read
 
 
 def block_layers(net: Network) -> list[tuple[list[int], int]]:
@@ -115,20 +140,26 @@ def synthesize(net: Network, draw: ImageDraw) -> torch.Tensor:
 
 def _synthesize_bank(net: Network, draw: ImageDraw) -> torch.Tensor:
     """The filter-bank variants: each conv's input arrives scaled by that conv's |scale| (folded
-    into the previous spread), its sign picks the bank filter or its negative."""
-    n_bank = len(BANKS[net.variant])
+    into the previous spread) and summed per (bank filter, sign of the scale)."""
+    n_rows = 2 * len(BANKS[net.variant])
     parts = [bank_weight(layer, draw.ws[j], net.variant, draw.layers[j], 1.0 if j == 0 else SQRT2)
              for j, layer in enumerate(net.convs)]
-    signed = [torch.from_numpy(d.filter_index + n_bank * (scales.numpy() < 0)) for d, (scales, _) in zip(draw.layers, parts)]
+    signed = [torch.from_numpy(d.filter_index + n_rows // 2 * (scales.numpy() < 0))
+              for d, (scales, _) in zip(draw.layers, parts)]
     x = torch.from_numpy(net.const)[None] * parts[0][0].abs().view(1, -1, 1, 1)
+    grouped, res = group_channels(x, signed[0], n_rows), 4
     img = None
     for k, (conv_ids, w_rgb) in enumerate(block_layers(net)):
         for j in conv_ids:
             layer, d = net.convs[j], draw.layers[j]
-            fold = parts[j + 1][0].abs() if j + 1 < len(parts) else torch.ones(layer.oc)
-            x = spread(bank_conv(x, layer, net.variant, signed[j]), parts[j][1], d.noise, d.bias, fold)
-        torgb = net.torgbs[k]
-        rgb_w = torgb_weight(torgb, draw.ws[w_rgb], draw.torgb[k] / fold.double().numpy()[None, :], SQRT2)
-        y = (rgb_w @ x[0].flatten(1)).view(1, 3, *x.shape[2:])
-        img = y if img is None else upsample2d(img) + y
+            y = filter_rows(grouped, res, layer, net.variant)
+            res = y.shape[-1]
+            last = j + 1 == len(parts)
+            fold = torch.ones(layer.oc) if last else parts[j + 1][0].abs()
+            readout = None
+            if j == conv_ids[-1]:  # the block's toRGB reads this layer (its 1 / fold undoes the folding)
+                readout = torgb_weight(net.torgbs[k], draw.ws[w_rgb], draw.torgb[k] / fold.double().numpy()[None, :], SQRT2)
+            grouped, rgb = spread(y, parts[j][1], d.noise, d.bias, fold, None if last else signed[j + 1], n_rows, readout)
+        rgb = rgb.view(1, 3, res, res)
+        img = rgb if img is None else upsample2d(img) + rgb
     return img[0]

@@ -76,7 +76,7 @@ def draw_network(variant: str, seed: int, block: int, resolution: int, width: in
     dense = variant == "random"
 
     def layer(ic: int, oc: int, res: int, up: bool, k: int) -> Layer:
-        affine = (rng.standard_normal((ic, W_DIM)) / math.sqrt(W_DIM)).astype(np.float32)
+        affine = rng.standard_normal((ic, W_DIM), dtype=np.float32) * np.float32(1 / math.sqrt(W_DIM))
         weight = rng.standard_normal((oc, ic, k, k)) if dense else None
         return Layer(ic, oc, res, up, affine, weight)
 
