@@ -16,7 +16,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import seebench
 from fault_plugin import write_matrix
 from harness.cache_files import check_tensors
 from harness.run_lock import LOCK_NAME
@@ -31,6 +30,22 @@ def faults(*args, env=None, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(HERE / "fault_plugin.py"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200", **(env or {})},
                             **kw)
+
+
+def rerun(argv: list[str], capsys, monkeypatch=None, with_faults: bool = False) -> tuple[int, str]:
+    """The same `seebench` command again, in this process (same code path, without a second interpreter start)."""
+    from harness import cli
+
+    if with_faults:
+        import fault_plugin
+        import harness.plugin_manager as pm
+
+        plain = pm.load_registry
+        monkeypatch.setattr(pm, "load_registry", lambda allow=None, block=(), extra=(): plain(
+            allow, block, [*extra, ("fault-plugin", fault_plugin)]))
+    capsys.readouterr()
+    code = cli.main(argv)
+    return code, capsys.readouterr().err
 
 
 def results(run_dir: Path) -> dict[str, dict]:
@@ -72,7 +87,7 @@ def test_two_runs_started_together_on_one_folder_one_runs_the_other_refuses_nami
     assert_clean(out)
 
 
-def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_matrix, tmp_path):
+def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_matrix, tmp_path, capsys):
     seeds = (0, 1, 2, 3)
     matrix, out = tiny_matrix(seeds=seeds), tmp_path / "run"
     proc = subprocess.Popen([EXE, "run", str(matrix), "--out", str(out)], stdout=subprocess.DEVNULL,
@@ -85,15 +100,15 @@ def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_mat
     assert 1 <= len(before) < len(seeds), "the kill should land mid-matrix"
     assert json.loads((out / LOCK_NAME).read_text())["pid"] == proc.pid  # the dead run's note stays
     assert_clean(out, temps=False)
-    rerun = seebench("run", str(matrix), "--out", str(out))
-    assert rerun.returncode == 0, rerun.stderr  # the killed run's lock did not block it
+    code, err = rerun(["run", str(matrix), "--out", str(out)], capsys)
+    assert code == 0, err  # the killed run's lock did not block it
     after = results(out)
     assert len(after) == len(seeds) and all(r["status"] == "ok" for r in after.values())
     assert all(after[k] == r for k, r in before.items())  # finished cells untouched
     assert_clean(out)
 
 
-def test_a_hanging_plugin_interrupted_keeps_finished_cells_and_the_rerun_completes(tmp_path):
+def test_a_hanging_plugin_interrupted_keeps_finished_cells_and_the_rerun_completes(tmp_path, capsys, monkeypatch):
     matrix, out, flag = write_matrix(tmp_path, seeds=(0, 1, 2)), tmp_path / "run", tmp_path / "hung"
     env = {"SEEBENCH_TEST_FAULT": "hang", "SEEBENCH_TEST_FAULT_SEEDS": "1", "SEEBENCH_TEST_FAULT_FLAG": str(flag)}
     proc = faults("run", str(matrix), "--out", str(out), env=env)
@@ -105,9 +120,8 @@ def test_a_hanging_plugin_interrupted_keeps_finished_cells_and_the_rerun_complet
     assert proc.returncode == 130, err
     assert "interrupted; finished cells are saved" in err and "Traceback" not in err
     assert results(out) == before
-    rerun = faults("run", str(matrix), "--out", str(out))
-    _, err = rerun.communicate(timeout=120)
-    assert rerun.returncode == 0 and "all 3 cells finished (2 ran, 1 already finished)" in err, err
+    code, err = rerun(["run", str(matrix), "--out", str(out)], capsys, monkeypatch, with_faults=True)
+    assert code == 0 and "all 3 cells finished (2 ran, 1 already finished)" in err, err
     assert_clean(out)
 
 
@@ -167,7 +181,7 @@ test_size = 100
 """
 
 
-def test_a_killed_ddp_rank_fails_its_cell_with_one_line_and_the_rerun_resumes(tmp_path):
+def test_a_killed_ddp_rank_fails_its_cell_with_one_line_and_the_rerun_resumes(tmp_path, capsys, monkeypatch):
     matrix, out = tmp_path / "m.toml", tmp_path / "run"
     matrix.write_text(DDP_MATRIX)
     args = [EXE, "run", str(matrix), "--out", str(out), "--procs-per-cell", "2", "--threads", "2"]
@@ -188,10 +202,10 @@ def test_a_killed_ddp_rank_fails_its_cell_with_one_line_and_the_rerun_resumes(tm
     assert "\n" not in failed["error"]["message"] and "of 2" in failed["error"]["message"]
     assert not list(out.glob("cache/encoders/*.safetensors"))  # no encoder from a broken training
     assert_clean(out, temps=False)
-    rerun = subprocess.run(args, capture_output=True, text=True, timeout=600,
-                           env={**os.environ, "SEEBENCH_DEVICE": "cpu"})
-    assert rerun.returncode == 0, rerun.stderr
-    assert "simclr: resuming from step" in rerun.stderr
+    monkeypatch.setenv("SEEBENCH_DEVICE", "cpu")
+    code, err = rerun(args[1:], capsys)
+    assert code == 0, err
+    assert "simclr: resuming from step" in err
     (done,) = results(out).values()
     assert done["status"] == "ok" and done["metrics"]["top1"] > 10
     assert_clean(out)
