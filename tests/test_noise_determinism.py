@@ -22,7 +22,7 @@ GOLDEN = {
     "wmm": "9d365050915be29d1d5d9e801d349162224f092a898031091b9917f56f8db9ee",
     "spectrum-color": "06d6aa0a583b7baac4ecd5019f84736a2d284e45fae3301f20ffe53bcd319437",
     "spectrum-color-wmm": "5cbc3c2f55c8b49becffe78299f4e8a3bc3cc50b16b701950b6bef1fff931673",
-    "fractaldb": "f855d6695c553fc7e2c2660bc428d8b8ff3563678588822e5ea67928e97daa04",
+    "fractaldb": "d03731be07178f891df29c540c86e251658dcadf12cb2406972eb1748720aeae",
 }
 
 
