@@ -12,7 +12,8 @@ on integer coordinates. Their pixels, written out here vectorised over shapes an
 
 A shape is one span per row (the union above is an interval for the convex shapes drawn here).
 tests/references/dead_leaves.py paints the same pixels one at a time in plain Python; a test checks
-both agree on thousands of random shapes, and both were checked against OpenCV itself (exact).
+both agree on ~800 random shapes of every kind, and both were checked against OpenCV 5.0 itself
+(6,000 random shapes, exact).
 """
 
 from __future__ import annotations
