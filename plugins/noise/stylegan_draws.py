@@ -61,14 +61,17 @@ def draw_image(net: Network, seed: int, index: int) -> ImageDraw:
     colour = np.array([(rng.normal(m, sm), rng.normal(s, ss)) for m, sm, s, ss in COLOUR])
     if net.variant == "random":  # networks.py: noise_strength is a parameter initialised to 0
         return ImageDraw(ws, colour)
-    shared = None
-    if net.variant == "oriented":
-        shared = envelope_pink(rng, max(SHARED_NOISE, net.resolution))
+    shared: dict[int, np.ndarray] = {}
+    if net.variant == "oriented":  # area means at every layer size, each from the one above (the same means)
+        level = envelope_pink(rng, max(SHARED_NOISE, net.resolution))
+        while level.shape[0] >= 4:
+            shared[level.shape[0]] = level
+            level = area_pool(level, level.shape[0] // 2)
     layers = []
     for j, layer in enumerate(net.convs):
         strength = rng.uniform(0.0, NOISE_GAIN)
-        if shared is not None:
-            noise = area_pool(shared, layer.resolution)
+        if shared:
+            noise = shared[layer.resolution]
         else:
             noise = pooled_noise(net.variant, net.seed, net.block, j, layer.resolution, int(rng.integers(NOISE_POOL)))
         bias = rng.uniform(-BIAS_RANGE, BIAS_RANGE, layer.oc) if net.variant != "highfreq" else np.zeros(layer.oc)
