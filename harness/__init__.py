@@ -1,5 +1,6 @@
 """seebench's public API: everything a plugin author imports comes from here."""
 
+from .atomic import atomic_write_bytes, atomic_write_text
 from .budget import Budget
 from .cache_files import DamagedCacheFile, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch
 from .cell import Cell, ComponentRef, content_key
@@ -31,7 +32,7 @@ from .matrix import component_ref
 __version__ = "0.1.0"
 
 __all__ = [
-    "AXES", "Budget", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
+    "AXES", "Budget", "atomic_write_bytes", "atomic_write_text", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
     "ConfigError", "DamagedCacheFile", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
     "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
     "SeebenchError", "UnknownComponentError", "component_ref", "content_key", "default_device", "hookimpl",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -13,7 +12,8 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from harness import GENERATOR, CellFailed, Component, Param, hookimpl, to_rgb, to_uint8
+from harness import (GENERATOR, CellFailed, Component, Param, atomic_write_text, hookimpl, load_tensors, load_torch,
+                     read_or_set_aside, save_tensors, save_torch, to_rgb, to_uint8)
 
 from .dcgan_nets import Discriminator, Generator, weights_init
 from .diffaugment import diff_augment, parse_policy
@@ -71,14 +71,12 @@ class DCGAN:
         ident = self.fit_identity(ctx)
         path = ctx.cache_path("dcgan", ident, ".safetensors")
         self.cache_file, self.sample_dir = path, path.with_suffix("")
-        if path.exists():
-            from safetensors.torch import load_file
-
+        if path.exists():  # checked by cache_path: a damaged file was set aside (and is refitted)
             meta = path.with_suffix(".json")
             self.info = json.loads(meta.read_text()) if meta.exists() else {}
             self.classes = int(self.info.get("classes", 0))
             self.netG = Generator(self.nz, self.ngf, 3, self.resolution, self.classes)
-            self.netG.load_state_dict(load_file(str(path)))
+            self.netG.load_state_dict(load_tensors(path))
             ctx.log(f"dcgan: reusing fitted generator {path.name}")
         else:
             train = ctx.load_source(ident["source"], ident["source_params"], "train")
@@ -101,13 +99,8 @@ class DCGAN:
                        for i, c in enumerate(self.info.get("history_columns", [])[1:], start=1)}
 
     def _save(self, path: Path) -> None:
-        from safetensors.torch import save_file
-
-        state = {k: v.detach().cpu().contiguous() for k, v in self.netG.state_dict().items()}
-        tmp = path.with_suffix(".tmp")
-        save_file(state, str(tmp))
-        os.replace(tmp, path)
-        path.with_suffix(".json").write_text(json.dumps(self.info, indent=1, default=str))
+        atomic_write_text(path.with_suffix(".json"), json.dumps(self.info, indent=1, default=str))
+        save_tensors(path, self.netG.state_dict())  # atomic, with a digest checked when it is read
 
     # -- sampling ----------------------------------------------------------------------------------
     def sensor_positions(self, indices: Sequence[int]) -> torch.Tensor | None:
@@ -192,9 +185,9 @@ class Trainer:
         return torch.tensor(out)
 
     def _resume(self) -> None:
-        if not self.ckpt.exists():
+        state = read_or_set_aside(self.ckpt, lambda p: load_torch(p, self.device), self.ctx.log)
+        if state is None:  # none yet, or damaged (set aside with one line): start from step 0
             return
-        state = torch.load(self.ckpt, map_location=self.device, weights_only=True)
         self.netG.load_state_dict(state["G"])
         self.netD.load_state_dict(state["D"])
         self.optG.load_state_dict(state["optG"])
@@ -210,9 +203,7 @@ class Trainer:
                  "optD": self.optD.state_dict(), "step": torch.tensor(self.step),
                  "history": torch.tensor(self.history, dtype=torch.float64).reshape(-1, 5),
                  **(self.tracker.state() if self.tracker is not None else {})}
-        tmp = self.ckpt.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.ckpt)
+        save_torch(self.ckpt, state)  # atomic, with a digest
 
     def _positions(self, n: int) -> torch.Tensor | None:
         return torch.arange(n, device=self.device) % self.classes if self.classes else None
