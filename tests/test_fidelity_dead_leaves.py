@@ -187,3 +187,21 @@ def test_texture_regions_are_aligned_windows_of_one_texture():
         assert match, f"region {k} ({areas[k]} px) is no aligned window of any texture"
         used.update(match)
     assert len(used) > 3  # regions take different textures
+
+
+def test_each_region_takes_a_texture_uniformly_from_the_ten_thousand():
+    """Official: random.choice over the 10,000 loaded textures, per region, with replacement."""
+    gen = load_registry(allow=["noise-dead-leaves"]).get("generator", "dead-leaves-textures").build()
+    picks, repeats, expected = [], 0, 0.0
+    for i in range(20):
+        lv = gen.leaves(i, 0, 128)
+        shown = np.unique(lv.label)
+        tex = gen.texture_of(lv)[shown]
+        picks.append(tex)
+        k = shown.size  # regions; repeats among k uniform picks from 10,000
+        repeats += k - np.unique(tex).size
+        expected += k - 10_000 * (1 - (1 - 1e-4) ** k)
+    picks = np.concatenate(picks)
+    assert stats.kstest(picks / 10_000, "uniform").pvalue > P_MIN
+    # repeats are ~Poisson(expected ~ 60): within 4 sd (a set of 1,000 would give ~10x as many)
+    assert abs(repeats - expected) < 4 * np.sqrt(expected) + 1, (repeats, expected)
