@@ -11,8 +11,8 @@ import torch
 
 # GNU OpenMP is not fork-safe: a forked worker (seebench generate's pool) that opens a parallel
 # region of more threads after its parent used one waits forever on a futex. Forked children
-# therefore run torch_threads blocks on one thread (the bytes do not depend on the thread count;
-# the workers are the parallelism there).
+# therefore run torch_threads blocks on one thread (the workers are the parallelism there; the
+# families pin their bytes at threads=1, their default).
 _FORKED = False
 
 
