@@ -114,6 +114,30 @@ def spread(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, bias: np.
     return grouped, read
 
 
+def spread_two_maps(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, fold: torch.Tensor,
+                    signed_next: torch.Tensor | None, n_rows: int, readout: torch.Tensor | None
+                    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """`spread` without biases (highfreq): a channel whose gain has the common magnitude (all but
+    those whose tiny gain[o] the demodulation's 1e-8 shrinks) is ReLU(+a Y + noise) or ReLU(-a Y +
+    noise), so the rows and the readout are combinations of those two maps; the others are exact."""
+    mag = out_gain.abs()
+    a = mag.max()
+    regular = mag == a
+    noise_t = torch.from_numpy(noise.astype(np.float32)).reshape(-1)
+    yf = y.reshape(-1)
+    maps = torch.stack([torch.relu_(a * yf + noise_t), torch.relu_(-a * yf + noise_t)])  # (2, H*W)
+    coeff = torch.stack([fold * (regular & (out_gain > 0)), fold * (regular & (out_gain < 0))], dim=1)  # (oc, 2)
+    odd = torch.nonzero(~regular).flatten()
+    x_odd = torch.relu_(out_gain[odd, None] * yf + noise_t) * fold[odd, None]  # (k, H*W), k small
+    grouped = read = None
+    if signed_next is not None:
+        grouped = torch.zeros(n_rows, 2).index_add_(0, signed_next, coeff) @ maps
+        grouped.index_add_(0, signed_next[odd], x_odd)
+    if readout is not None:
+        read = (readout @ coeff) @ maps + readout[:, odd] @ x_odd
+    return grouped, read
+
+
 def block_layers(net: Network) -> list[tuple[list[int], int]]:
     """Per block: the indices of its conv layers and of its toRGB's w (2k + 1)."""
     return [([0] if k == 0 else [2 * k - 1, 2 * k], 2 * k + 1) for k in range(len(block_resolutions(net.resolution)))]
@@ -159,7 +183,11 @@ def _synthesize_bank(net: Network, draw: ImageDraw) -> torch.Tensor:
             readout = None
             if j == conv_ids[-1]:  # the block's toRGB reads this layer (its 1 / fold undoes the folding)
                 readout = torgb_weight(net.torgbs[k], draw.ws[w_rgb], draw.torgb[k] / fold.double().numpy()[None, :], SQRT2)
-            grouped, rgb = spread(y, parts[j][1], d.noise, d.bias, fold, None if last else signed[j + 1], n_rows, readout)
+            args = (None if last else signed[j + 1], n_rows, readout)
+            if net.variant == "highfreq":  # no biases
+                grouped, rgb = spread_two_maps(y, parts[j][1], d.noise, fold, *args)
+            else:
+                grouped, rgb = spread(y, parts[j][1], d.noise, d.bias, fold, *args)
         rgb = rgb.view(1, 3, res, res)
         img = rgb if img is None else upsample2d(img) + rgb
     return img[0]
