@@ -17,10 +17,12 @@ from .cache_files import DamagedCacheFile, check_tensors, load_tensors, read_or_
 from .cell import Cell, ComponentRef, content_key
 from .components import GENERATOR, SOURCE
 from .curves import CurveRecorder, record, saved_curves
+from .grids import image_grid, save_png
 from .image_cache import RenderedImages, will_cache
 from .images import ImageSet, check_uint8_batch, resize, to_uint8
 
 ENV_DEVICE = "SEEBENCH_DEVICE"
+DATA_GRID = 16  # first pretraining images drawn beside a cached encoder (artifact "data")
 
 
 def default_device() -> torch.device:
@@ -241,6 +243,14 @@ class CellContext:
         """Where the cell's pretrained encoder is cached (a .json beside it says how it was trained)."""
         return self.cache_dir / "encoders" / f"{self.cell.pretrained_key}.safetensors"
 
+    def _trained_as(self, path: Path) -> None:
+        """What the record beside a cached encoder tells every result that uses it: the thread count it was
+        trained with, its training curves, the grid of the images it saw (artifact 'data')."""
+        self.pretrain_threads = _trained_with(path)
+        self.curves.restore(saved_curves(path))
+        if _data_grid(path).exists() and "samples" not in self.artifacts:  # a GAN's own grid says more
+            self.add_artifact("data", _data_grid(path))
+
     def pretrained_encoder(self) -> torch.nn.Module:
         """The encoder after the cell's objective, trained once per content key and cached."""
         key = self.cell.pretrained_key
@@ -266,13 +276,14 @@ class CellContext:
             model = result if isinstance(result, torch.nn.Module) else model
             model.cpu()
             if ddp.is_main_rank():  # under DDP the ranks hold the same weights; rank 0 writes them
+                if data is not None and len(data):  # what the encoder saw, for the leaderboard page
+                    save_png(image_grid(data.batch(range(min(DATA_GRID, len(data)))), ncol=8), _data_grid(path))
                 save_tensors(path, model.state_dict())
                 atomic_write_text(path.with_suffix(".json"), json.dumps(
                     {"cell": self.cell.to_dict(), "torch_threads": ddp.cell_threads(),
                      "curves": self.curves.to_dict()}, indent=1))  # every result that reuses it shows its curves
             self.add_time("pretrain_s", time.perf_counter() - t0)
-        self.pretrain_threads = _trained_with(path)
-        self.curves.restore(saved_curves(path))
+        self._trained_as(path)
         model.to(self.device).eval()
         self._memo[("encoder", key)] = model
         return model
@@ -285,6 +296,11 @@ def _fitting_state(model: torch.nn.Module, path: Path) -> dict[str, torch.Tensor
     if {k: tuple(v.shape) for k, v in state.items()} != wanted:
         raise DamagedCacheFile(path, "its tensors do not fit the cell's encoder (names or shapes differ)")
     return state
+
+
+def _data_grid(encoder_path: Path) -> Path:
+    """The grid of the first images the cached encoder pretrained on, beside it."""
+    return encoder_path.with_name(f"{encoder_path.stem}-data.png")
 
 
 def _trained_with(path: Path) -> int | None:
@@ -326,8 +342,7 @@ def _features(self: CellContext, source: str, params: Mapping[str, Any] | None, 
     feats = read_or_set_aside(path, lambda p: _feature_rows(p, len(images)), self.repaired)
     if feats is not None:
         if self.cell.objective is not None:  # made by the cached encoder: record how it was trained
-            self.pretrain_threads = _trained_with(self._encoder_path())
-            self.curves.restore(saved_curves(self._encoder_path()))
+            self._trained_as(self._encoder_path())
     else:
         encoder = self.pretrained_encoder()
         t0 = time.perf_counter()

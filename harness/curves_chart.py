@@ -98,7 +98,7 @@ def render_curves(results: list[dict[str, Any]], path: Path, title: str = "") ->
             if lab not in legend_labels:
                 handles.append(h)
                 legend_labels.append(lab)
-    fig.legend(handles, legend_labels, loc="upper left", bbox_to_anchor=(1.0 - 2.5 / fig.get_figwidth(), 0.98),
+    fig.legend(handles, legend_labels, loc="upper left", bbox_to_anchor=(1.0 - 2.5 / fig.get_figwidth(), 0.9),
                fontsize=7, frameon=False)
     fig.suptitle(title or "seebench training curves (mean over seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1.0 - 2.6 / fig.get_figwidth(), 0.97))

@@ -26,7 +26,7 @@ details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .
              font-size: .8rem; max-width: 34rem; }
 details dt { color: #666; } details dd { margin: 0; word-break: break-word; }
 .grids { display: flex; flex-wrap: wrap; gap: 1rem; }
-.grids figure { margin: 0; } .grids img { image-rendering: pixelated; max-width: 20rem; }
+.grids figure { margin: 0; } .grids img { image-rendering: pixelated; width: 16rem; }
 """
 
 # Click (or Enter on) a header: sort its table by that column, numbers by value ("63.00 ± 2.00" -> 63),

@@ -114,6 +114,8 @@ def test_every_result_of_a_training_carries_its_curve_and_plugins_see_each_step(
     assert [c[1] for c in streamed] == list(range(steps))  # every step, once: the second cell trained nothing
     assert [c[2]["pretrain/loss"] for c in streamed] == pytest.approx(curves[0]["value"], rel=1e-5)
     assert curves[0]["value"][-1] < curves[0]["value"][0]  # the InfoNCE-style loss went down
+    grids = {r["artifacts"]["data"] for r in results}  # the images it pretrained on, drawn once beside the encoder
+    assert len(grids) == 1 and Image.open(run / grids.pop()).size == (8 * 18 + 2, 2 * 18 + 2)  # 16 at 16 px
     # the broken listener is reported once per cell, and the cells finished anyway
     assert sum("raised in seebench_step" in w for w in registry.warnings) == 1
 
