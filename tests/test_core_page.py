@@ -200,3 +200,18 @@ def test_the_page_in_headless_chromium_sorts_on_click_and_fetches_nothing(publis
         assert "http://127.0.0.1:9/x.png" in browser.requests()
     finally:
         browser.close()
+
+
+def test_a_run_with_failed_cells_still_leaves_its_markdown_chart_and_page(tmp_path):
+    from harness.run_report import write_run_report
+
+    ok = result("white-noise", "synthetic", 0, 40.0, "x")
+    bad = result("dead-leaves", "synthetic", 0, 0.0, "x", status="failed")
+    written = write_run_report(tmp_path / "some", leaderboard.build_all([ok, bad]), [ok, bad], "seebench t")
+    assert set(written) == {"markdown", "chart", "page"}  # no curves.png: no result recorded any
+    assert "| white-noise" in written["markdown"].read_text() and Image.open(written["chart"]).format == "PNG"
+    assert "1 failed cell(s) not shown" in written["page"].read_text()
+    written = write_run_report(tmp_path / "none", leaderboard.build_all([bad]), [bad], "seebench t")
+    assert set(written) == {"markdown", "page"}  # every cell failed: nothing to chart, still a page
+    assert "_no finished results_" in written["markdown"].read_text()
+    assert "no finished results" in written["page"].read_text()
