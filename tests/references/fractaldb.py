@@ -130,6 +130,8 @@ def draw_patches(col: np.ndarray, row: np.ndarray, rng: np.random.Generator, siz
     mask (random.randrange(1, 512)) times 127 is pasted with its corner at (x + 1, y + 1), overwriting
     what is there. The last paste over a pixel decides it: computed as 'which point pasted last here'."""
     masks = rng.integers(1, 512, size=len(col))
+    if len(col) == 0:  # a weight variant whose walk diverged: nothing to draw
+        return np.zeros((size, size), dtype=np.uint8)
     last = np.full((size + 3, size + 3), -1, dtype=np.int64)  # point index * 9 + patch cell, or -1
     order = np.arange(len(col)) * 9
     for i in range(3):  # patch row i, column j: bit i * 3 + j of the mask string '{:09b}'
