@@ -9,8 +9,9 @@ lucent's transform.standard_transforms + normalize + Upsample), vis/grad_ascent/
 plugins/noise/featvis*.py: torchvision's ResNet-50 (not timm's, BatchNorm not folded), one image per
 Adam run, kornia-style affine warps through an explicit sampling grid.
 
-`render(index, seed, size, opt_size=256, steps=128, lr=0.05)`: the official settings by default (about
-30 s an image on 2 CPU cores); the fidelity test runs the same code at a small opt_size and few steps.
+`render(index, seed, size, opt_size=256, steps=128, lr=0.05)`: the official settings by default (a few
+CPU-minutes an image: torchvision's ResNet-50 at batch 1); the fidelity test runs the same code at a
+small opt_size and few steps.
 featvis-dead-leaves is the same loop on the network MoCo v2 pretrained on dead leaves; with no such
 network at test time both names render with a random-init ResNet-50 (as benchmarks/generators.py's
 stand-in does).
