@@ -222,7 +222,7 @@ class PretrainedFeatureVisualisation(FeatureVisualisation):
 
 def _params(source: str) -> tuple[Param, ...]:
     common = (
-        Param("settings", "cpu", "'official': the paper's generator (256 px, 128 Adam steps at lr 0.05; ~30 s an "
+        Param("settings", "cpu", "'official': the paper's generator (256 px, 128 Adam steps at lr 0.05; ~50 CPU-s an "
               "image here, for a GPU); 'cpu': the same algorithm cheap (32-64 px, 8-32 steps)",
               choices=SETTINGS),
         Param("steps", 0, "gradient-ascent steps per image, one ResNet-50 pass each (0: from settings; cpu: 8 up to "
