@@ -13,7 +13,7 @@ from .leaderboard import Leaderboard
 from .page_assets import CSP, CSS, JS
 from .render import notes, table_data
 
-MAX_IMAGE_SIDE = 1024  # larger pictures are scaled down before they are inlined
+MAX_IMAGE_SIDE = 2048  # larger pictures are scaled down before they are inlined (charts are ~1,200 px wide)
 
 
 def data_uri(path: Path) -> str:
