@@ -153,21 +153,21 @@ def flips(image: np.ndarray, trans_type: int) -> np.ndarray:
     return image
 
 
-def instances(params: np.ndarray, picks: list[tuple[int, int]], rng: np.random.Generator) -> list[np.ndarray]:
-    """make_fractaldb.py, patch_gray: grey (362, 362) images of one category, one per (weight row, flip).
+def instances(jobs: list[tuple[np.ndarray, int, int]], rng: np.random.Generator) -> list[np.ndarray]:
+    """make_fractaldb.py, patch_gray: one grey (362, 362) image per (category params, weight row, flip).
 
     Every weight row multiplies a..f of every map (set_param weight_a..weight_f); the probabilities stay
     the csv's. ifs_function.calculate seeds numpy with 100 each time: every image walks one sequence.
     """
     rand = np.random.default_rng(100).random(IMAGE_POINTS)
     variants = []
-    for w, _ in picks:
+    for params, w, _ in jobs:
         p = params.copy()
         p[:, :6] *= weights()[w]
         variants.append(p)
     xs, ys = chains(variants, IMAGE_POINTS, np.repeat(rand[:, None], len(variants), axis=1))
     out = []
-    for n, (_, trans_type) in enumerate(picks):
+    for n, (_, _, trans_type) in enumerate(jobs):
         col, row = pixels(xs[:, n], ys[:, n], IMAGE_SIZE)
         out.append(np.ascontiguousarray(flips(draw_patches(col, row, rng), trans_type)))
     return out
@@ -183,8 +183,8 @@ def to_size(grey: np.ndarray, size: int) -> np.ndarray:
 def render_fractaldb(index: int, seed: int, size: int, categories: int = 1000) -> np.ndarray:
     """Image `index`: category index % categories, one of its 1000 instances (25 weights x 10 x 4) at random."""
     rng = np.random.default_rng([seed, index, 2])
-    pick = (int(rng.integers(25)), int(rng.integers(4)))
-    return to_size(instances(category(index % categories, seed), [pick], rng)[0], size)
+    job = (category(index % categories, seed), int(rng.integers(25)), int(rng.integers(4)))
+    return to_size(instances([job], rng)[0], size)
 
 
 REFERENCES = {"fractaldb": render_fractaldb}
