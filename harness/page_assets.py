@@ -5,7 +5,7 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem auto;
-       max-width: 78rem; padding: 0 1rem; color: #1d1d1f; background: #fff; }
+       max-width: 92rem; padding: 0 1rem; color: #1d1d1f; background: #fff; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 .meta, .note { color: #555; font-size: .9rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
