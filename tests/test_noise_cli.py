@@ -61,7 +61,7 @@ def test_preview_bad_input_is_one_line_exit_2(registry, tmp_path, capsys, kw, me
 
 def test_gallery_one_row_per_family(registry, tmp_path, capsys):
     out = tmp_path / "gallery.png"
-    args = ns(n=3, size=32, seed=0, families="", verbose=False, out=str(out))
+    args = ns(n=3, size=32, seed=0, families="", verbose=False, reference=False, out=str(out))
     assert cli_generate.cmd_gallery(args, registry) == 0
     rows = len(registry.names("generator"))
     with Image.open(out) as im:
@@ -70,7 +70,7 @@ def test_gallery_one_row_per_family(registry, tmp_path, capsys):
 
 
 def test_gallery_unknown_family(registry, tmp_path, capsys):
-    args = ns(n=3, size=32, seed=0, families="spectrum,nope", verbose=False, out=str(tmp_path / "g.png"))
+    args = ns(n=3, size=32, seed=0, families="spectrum,nope", verbose=False, reference=False, out=str(tmp_path / "g.png"))
     assert cli_generate.cmd_gallery(args, registry) == 2
     assert "unknown generator 'nope'" in capsys.readouterr().err
 
