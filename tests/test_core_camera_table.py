@@ -44,8 +44,8 @@ def test_camera_cells_share_one_row_of_the_camera_table_and_publish_their_sample
     assert {r["table"] for r in results} == {"camera"} and len(results) == 2
     by_eval = {r["cell"]["evaluator"]["name"]: r for r in results}
     assert by_eval["fingerprint"]["cell"]["encoder"] is None  # the fingerprint ignores the encoder
-    for r in results:  # the fitted GAN's grids travel with every result that used it
-        assert set(r["artifacts"]) == {"samples", "real"}
+    for r in results:  # the fitted GAN's grids and curves travel with every result that used it
+        assert {"samples", "real", "curves"} <= set(r["artifacts"])
         assert (out / r["artifacts"]["samples"]).is_file()
     assert "camera table" in proc.stdout and "dcgan samples:" in proc.stdout
 
@@ -62,7 +62,7 @@ def test_camera_cells_share_one_row_of_the_camera_table_and_publish_their_sample
     readme = (board / "README.md").read_text()
     assert "## camera table" in readme and "![dcgan samples](artifacts/" in readme
     copied = sorted((board / "artifacts").glob("*.png"))
-    assert len(copied) == 4 and Image.open(copied[0]).size[0] > 32
+    assert len(copied) == sum(len(r["artifacts"]) for r in results) and Image.open(copied[0]).size[0] > 32
     published = json.loads(next((board / "results").glob("*.json")).read_text())
     assert published["artifacts"]["samples"].startswith("artifacts/")
 
@@ -90,7 +90,10 @@ def test_camera_preset_runs_on_a_folder_of_the_users_jpegs(tmp_path):
     fit_source = results[0]["cell"]["data"]["params"]["source"]
     assert fit_source == f"photos:path={photos},camera=iPod touch 4"
     fingerprint = [r for r in results if r["cell"]["evaluator"]["name"] == "fingerprint"]
-    assert all(r["metrics"]["controls_ok"] == 1.0 for r in fingerprint)  # held-out photos match their own K
+    for r in fingerprint:  # K from ~9 reference photos, ~6 held out: too few at 64 px, and the verdict says so
+        m = r["metrics"]
+        assert m["n_reference"] > 0 and m["n_train"] > m["n_reference"]
+        assert m["controls_ok"] == 0.0 and m["carries_fingerprint"] == 0.0  # INCONCLUSIVE, never a guess
 
 
 def test_dcgan_samples_are_pretraining_data_in_the_representation_matrix(tmp_path):

@@ -16,7 +16,7 @@ from .scenes import render_cup_scene
 from .sensor import HEIGHT, WIDTH, SensorModel, decode_jpeg, encode_jpeg
 
 _CACHE: OrderedDict = OrderedDict()  # (params, split) -> ImageSet; rendering is the slow part
-_CACHE_SIZE = 6
+_CACHE_SIZE = 12  # a fingerprint test holds four splits and the power content
 _JPEGS: OrderedDict = OrderedDict()  # (device, sensor, prnu, quality, index) -> JPEG bytes
 _JPEG_BYTES, _JPEG_LIMIT = 0, 256 * 2**20
 

@@ -219,10 +219,10 @@ class Fingerprint:
 def seebench_register_evaluators():
     metrics = {"carries_fingerprint": {"higher_is_better": True, "unit": "flag"},
                "fingerprint_on_novel": {"higher_is_better": True, "unit": "flag"},
+               "near_copy_frac": {"higher_is_better": False, "unit": "fraction"},
+               "power_min_strength": {"higher_is_better": False, "unit": "x PRNU"},  # beside every verdict
                "pce_gen_pooled": {"higher_is_better": True, "unit": ""},
                "pce_novel_pooled": {"higher_is_better": True, "unit": ""},
-               "near_copy_frac": {"higher_is_better": False, "unit": "fraction"},
-               "power_min_strength": {"higher_is_better": False, "unit": "x PRNU"},
                "pce_real_pooled": {"higher_is_better": True, "unit": ""},
                "spectrum_distance": {"higher_is_better": False, "unit": "log10"}}
     return [
