@@ -164,7 +164,7 @@ def bench_fingerprint(registry, photos: int, crop: int) -> None:
                    ngf=16, ndf=16, sample_every=0, checkpoint_every=0)
     ctx.generator()  # a tiny fit, not timed: the timing is the evaluator's
     ev = ctx.build("evaluator", "fingerprint", {"source": source, "crop_size": crop,
-                                                "other_source": f"photos:path={run / 'other'},min_images=1,held_out=0.99"})
+                                                "other_source": f"photos:path={run / 'other'},min_images=1,held_out=0.99,reference=0"})
     from seebench_plugins.camera import photos as photos_module
 
     ctx._memo.clear()  # time reading and decoding the photos too, not only the maths
