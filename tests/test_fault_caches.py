@@ -159,18 +159,18 @@ def test_checkpoints_and_tensors_carry_their_digest(tmp_path):
     assert set(raw) == {DIGEST_KEY, "payload"} and load_torch(tmp_path / "c.pt")["step"] == 1
 
 
-@pytest.mark.parametrize("how", ["truncated", "bit-flip-data"])
-def test_a_damaged_fitted_dcgan_is_set_aside_and_refitted_to_the_same_generator(tmp_path, how):
+def test_a_damaged_fitted_dcgan_is_set_aside_and_refitted_to_the_same_generator(tmp_path):
+    """A bit flip (a truncation is caught the same way, test_a_plugin_cache_file_behind_cache_path_...)."""
     from camera_helpers import make_ctx
 
-    small = {"source": "camera-sim:count=12", "ngf": 8, "ndf": 8, "images": 24, "batch_size": 8,
+    small = {"source": "camera-sim:count=8", "resolution": 32, "ngf": 8, "ndf": 8, "images": 16, "batch_size": 8,
              "sample_every": 0, "checkpoint_every": 0}
     first = make_ctx(tmp_path, ("kid", {}), ("generator", "dcgan", small)).generator()
-    damage(first.cache_file, how)
+    damage(first.cache_file, "bit-flip-data")
     logs: list[str] = []
     ctx = make_ctx(tmp_path, ("fd", {}), ("generator", "dcgan", small), logs=logs)  # another evaluator, same fit
     second = ctx.generator()
     (line,) = ctx.repairs
     assert str(first.cache_file) in line and not any("reusing fitted generator" in ln for ln in logs)
     assert list(first.cache_file.parent.glob(f"{first.cache_file.name}.damaged-*"))
-    assert torch.equal(first.generate([0, 1], 0, 64), second.generate([0, 1], 0, 64))  # refitted, same bytes
+    assert torch.equal(first.generate([0, 1], 0, 32), second.generate([0, 1], 0, 32))  # refitted, same bytes
