@@ -1,4 +1,4 @@
-"""The paper-style bar chart: one sorted bar per pretraining dataset, baselines as dashed lines."""
+"""The paper-style bar chart: one sorted bar per pretraining dataset, 95 % CI error bars, colours by the paper's family groups."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import math
 from pathlib import Path
 
 from .atomic import atomic_path
+from .families import GROUP_COLOUR, row_groups
 from .leaderboard import Leaderboard
 
-ROLE_COLOUR = {"real": "#2e7d32", "synthetic": "#1f77b4", "random-init": "#757575", "baseline": "#ef6c00"}
 
 
-def render_chart(board: Leaderboard, path: Path, title: str = "") -> Path:
-    """Write a PNG; bars sorted by the primary metric, std error bars, paper numbers as markers."""
+def render_chart(board: Leaderboard, path: Path, title: str = "", registry=None) -> Path:
+    """Write a PNG; bars sorted by the primary metric, error bars the 95 % CI over seeds (none for a row of
+    one seed, hatched), coloured by family group (tags via `registry`, loaded when None), paper numbers as markers."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,13 +31,21 @@ def render_chart(board: Leaderboard, path: Path, title: str = "") -> Path:
     labels = [k[0] if unique else " / ".join([k[0]] + [dict(zip(("encoder", "objective", "budget"), k[1:]))[c]
                                                          for c in board.varying]) for k in keys]
     means = [float(board.table.loc[k, (metric, "mean")]) for k in keys]
-    stds = [float(board.table.loc[k, (metric, "std")]) for k in keys]
-    colours = [ROLE_COLOUR.get(board.roles[k], "#1f77b4") for k in keys]
+    cis = [board.interval(k, metric) for k in keys]
+    errors = [[m - c.low if c else 0.0 for m, c in zip(means, cis)], [c.high - m if c else 0.0 for m, c in zip(means, cis)]]
+    group_of = row_groups(board, registry)
+    groups = [group_of[k] for k in keys]
+    colours = [GROUP_COLOUR[g] for g in groups]
 
     fig, ax = plt.subplots(figsize=(max(7.0, 0.55 * len(keys) + 4.0), 4.8), dpi=120)
     xs = range(len(keys))
-    ax.bar(xs, means, yerr=stds, color=colours, capsize=3, edgecolor="black", linewidth=0.4)
-    handles = [Patch(color=c, label=r) for r, c in ROLE_COLOUR.items() if r in {board.roles[k] for k in keys}]
+    bars = ax.bar(xs, means, yerr=errors, color=colours, capsize=3, edgecolor="black", linewidth=0.4)
+    for patch, ci in zip(bars, cis):
+        if ci is None:  # one seed: no interval exists, the bar says so by its hatching
+            patch.set_hatch("//")
+    handles = [Patch(color=c, label=g) for g, c in GROUP_COLOUR.items() if g in set(groups)]
+    if any(c is None for c in cis):
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="one seed: no interval"))
     for role, style in (("random-init", "#757575"), ("real", "#2e7d32")):
         bound = [m for k, m in zip(keys, means) if board.roles[k] == role]
         if bound:
@@ -54,13 +63,13 @@ def render_chart(board: Leaderboard, path: Path, title: str = "") -> Path:
             handles.append(Line2D([], [], marker="D", linestyle="", color="black", label=f"{ref_col} (right axis)"))
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels, rotation=40, ha="right", fontsize=8)
-    low = min(m - s for m, s in zip(means, stds))
-    high = max(m + s for m, s in zip(means, stds))
+    low = min(m - e for m, e in zip(means, errors[0]))
+    high = max(m + e for m, e in zip(means, errors[1]))
     floor = max(0.0, low - 0.5 * max(high - low, 1.0))
     floor = 10 * math.floor(floor / 10) if floor >= 10 else 0.0
     ax.set_ylim(bottom=floor)
     ax.set_ylabel(metric + (f" (axis from {floor:g})" if floor > 0 else ""))
-    ax.set_title(title or f"seebench: {metric} by pretraining data (mean ± std over seeds)", fontsize=10)
+    ax.set_title(title or f"seebench: {metric} by pretraining data (mean, 95 % CI over seeds)", fontsize=10)
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.12 if ref_axis else 1.01, 1.0),
               borderaxespad=0)
     ax.grid(axis="y", alpha=0.3)

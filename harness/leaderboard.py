@@ -1,4 +1,4 @@
-"""Results -> one table: a row per pretraining dataset, a column per evaluator metric, mean ± std over seeds."""
+"""Results -> one table: a row per pretraining dataset, a column per evaluator metric, mean ± std and 95 % CI over seeds."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from . import stats as st
+
 ROLE_ORDER = {"real": 0, "synthetic": 1, "baseline": 2, "random-init": 3}
 GROUP_COLS = ["row", "encoder", "objective", "budget"]
+BASELINES = ("random-init", "white-noise")  # every row is tested against these rows (when present)
 
 
 def _label(ref: dict | None) -> str:
@@ -63,7 +66,7 @@ def _fill_unused_axes(df: pd.DataFrame) -> pd.DataFrame:
 class Leaderboard:
     """The aggregated table plus what the renderers need to know about it."""
 
-    table: pd.DataFrame  # index: GROUP_COLS; columns: (column, stat) with stat in mean/std/n
+    table: pd.DataFrame  # index: GROUP_COLS; columns: (column, stat) with stat in mean/std/n/ci_low/ci_high
     roles: dict[tuple, str]
     metric_columns: list[str]
     reference_columns: list[str]
@@ -74,6 +77,8 @@ class Leaderboard:
     threads: list[int] = field(default_factory=list)  # distinct hardware.torch_threads of the results
     higher: dict[str, bool] = field(default_factory=dict)  # column -> higher is better
     members: dict[tuple, list[str]] = field(default_factory=dict)  # row key -> keys of the results behind it
+    values: dict[tuple, dict[str, dict[int, float]]] = field(default_factory=dict)  # row key -> column -> {seed: value}
+    data_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # row -> (kind, name) of its pretraining data
 
     def higher_is_better(self, column: str) -> bool:
         return self.higher.get(column, True)
@@ -105,14 +110,77 @@ class Leaderboard:
                     out.append((metric, ref, float(rho), len(pair)))
         return out
 
+    def seed_values(self, column: str) -> dict[tuple, dict[int, float]]:
+        """{row key: {seed: value}} of one metric column, rows that have it."""
+        return {k: dict(v[column]) for k, v in self.values.items() if v.get(column)}
+
+    def interval(self, key: tuple, column: str) -> st.Interval | None:
+        """The row's 95 % t-interval over seeds; None with one seed (or none)."""
+        return st.interval(list(self.values.get(key, {}).get(column, {}).values()))
+
+    def baseline_keys(self, baseline: str) -> list[tuple]:
+        """The rows of a baseline: named so (random-init: or of that role)."""
+        return [k for k in self.rows() if k[0] == baseline or (baseline == "random-init" and self.roles[k] == baseline)]
+
+    def differs(self, baseline: str, column: str | None = None) -> dict[tuple, tuple[st.Comparison, float, bool]]:
+        """Each row against the baseline row of the same encoder/objective/budget (the only one when there is one):
+        (comparison, Holm-adjusted p, significant at st.ALPHA), Holm over the rows of that slice."""
+        column = column or self.primary
+        bases = self.baseline_keys(baseline)
+        if not column or not bases:
+            return {}
+        values = self.seed_values(column)
+        out: dict[tuple, tuple[st.Comparison, float, bool]] = {}
+        for part in dict.fromkeys(k[1:] for k in self.rows()):
+            base = [b for b in bases if b[1:] == part] or (bases if len(bases) == 1 else [])
+            if not base or base[0] not in values:
+                continue
+            rows = {k: v for k, v in values.items() if k[1:] == part and k not in bases}
+            rows[base[0]] = values[base[0]]
+            out.update(st.differs(rows, base[0]))
+        return out
+
+    def group_letters(self, column: str | None = None) -> dict[tuple, str]:
+        """Letters on one column (the primary): rows sharing a letter cannot be told apart."""
+        column = column or self.primary
+        return st.groups(self.seed_values(column), self.higher_is_better(column)) if column else {}
+
+    def rhos(self) -> list[tuple[str, str, st.Rho]]:
+        """ρ of each metric column with each reference column, with its bootstrap interval over seeds."""
+        out = []
+        for ref in self.reference_columns:
+            paper = {k: float(v) for k, v in self.table[(ref, "mean")].dropna().items()}
+            for metric in self.metric_columns:
+                rho = st.spearman_interval(self.seed_values(metric), paper)
+                if rho is not None:
+                    out.append((metric, ref, rho))
+        return out
+
     def wide(self) -> pd.DataFrame:
-        """Flat frame: group columns, role, then '<column> mean', '<column> std', '<column> n'."""
+        """Flat frame: group columns, role, then '<column> mean', '<column> std', '<column> n', '<column> ci_low',
+        '<column> ci_high', and for the primary metric the Holm-adjusted p and mark against each baseline and the group."""
         flat = self.table.copy()
         flat.columns = [f"{col} {stat}" for col, stat in flat.columns]
+        keys = list(self.table.index)
+        letters = self.group_letters()
+        for baseline in BASELINES:
+            tested = self.differs(baseline)
+            if self.baseline_keys(baseline):
+                flat[f"p vs {baseline}"] = [tested[k][1] if k in tested else None for k in keys]
+                flat[f"vs {baseline}"] = [mark(tested.get(k)) for k in keys]
+        if self.primary:
+            flat["group"] = [letters.get(k, "") for k in keys]
         flat = flat.reset_index()
         flat.insert(1, "role", [self.roles[r] for r in self.table.index])
         return flat
 
+
+def mark(tested: tuple[st.Comparison, float, bool] | None) -> str:
+    """'▲' above the baseline, '▼' below (Holm-corrected p < alpha), '=' cannot be told apart, '' not testable."""
+    if tested is None:
+        return ""
+    comparison, _, significant = tested
+    return ("▲" if comparison.diff > 0 else "▼") if significant else "="
 
 def tables(results: list[dict[str, Any]]) -> list[str]:
     """Names of the tables the results fill ('main' first, then e.g. 'camera')."""
@@ -187,10 +255,18 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
         mean="mean", std=lambda s: float(s.std(ddof=1)) if s.count() > 1 else 0.0, n="count")
     ref_stats = refs.groupby(GROUP_COLS + ["column"], sort=False)["value"].agg(mean="mean")
     ref_stats["std"], ref_stats["n"] = 0.0, 1
+    ref_stats["ci_low"], ref_stats["ci_high"] = float("nan"), float("nan")
+    values: dict[tuple, dict[str, dict[int, float]]] = {}
+    for (*group, column), grp in meas.groupby(GROUP_COLS + ["column"], sort=False):
+        values.setdefault(tuple(group), {})[column] = {int(s): float(v) for s, v in zip(grp["seed"], grp["value"])}
+    cis = {(*g, c): st.interval(list(v.values())) for g, cols in values.items() for c, v in cols.items()}
+    stats["ci_low"] = [cis[i].low if cis.get(i) else float("nan") for i in stats.index]
+    stats["ci_high"] = [cis[i].high if cis.get(i) else float("nan") for i in stats.index]
     stats = pd.concat([stats, ref_stats])
     table = stats.unstack("column")
     table.columns = table.columns.swaplevel(0, 1)
-    ordered = [(c, s) for c in metrics + references for s in ("mean", "std", "n") if (c, s) in table.columns]
+    ordered = [(c, s) for c in metrics + references for s in ("mean", "std", "n", "ci_low", "ci_high")
+               if (c, s) in table.columns]
     table = table[ordered]
     roles = {key: grp["role"].iloc[0] for key, grp in df.groupby(GROUP_COLS, sort=False)}
     primary = (metrics[0], "mean")
@@ -201,5 +277,8 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
     varying = [c for c in ("encoder", "objective", "budget") if index[c].nunique() > 1]
     directions = {c: bool(h) for c, h in df.groupby("column", sort=False)["higher_is_better"].first().items()}
     members = {k: list(v) for k, v in df.groupby(GROUP_COLS, sort=False)["key"].unique().items()}
+    data_refs = {r["row"]: ((r["cell"].get("data") or {}).get("kind", ""), (r["cell"].get("data") or {}).get("name", ""))
+                 for r in dedupe([r for r in results if r["status"] == "ok"])}
     return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []),
-                       threads=torch_threads(results), higher=directions, members=members)
+                       threads=torch_threads(results), higher=directions, members=members, values=values,
+                       data_refs=data_refs)

@@ -122,7 +122,7 @@ def render_page(boards: list[tuple[str, Leaderboard]], results: list[dict[str, A
              + ". Click a column header to sort; “provenance” opens where each row’s numbers came from.</p>"]
     if intro:
         parts.append(f"<p>{_e(intro)}</p>")
-    parts.append(_figure(chart, "bar chart", "bar chart of the main table's first metric (mean ± std over seeds)"))
+    parts.append(_figure(chart, "bar chart", "bar chart of the main table's first metric (mean, 95 % CI over seeds)"))
     for name, board in boards:
         parts.append(f'<h2 id="{_e(name)}">{_e(name)} table</h2>')
         if board.table.empty:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .leaderboard import Leaderboard
-from .render import _cells, _group_headers, _group_values, _seeds
+from .render import _cells, _group_headers, _group_values, _seeds, legend, rho_lines, stat_columns
 
 ROLE_STYLE = {"real": "green", "synthetic": "cyan", "random-init": "bright_black", "baseline": "yellow"}
 BAR_WIDTH = 24
@@ -75,6 +75,9 @@ def _table(board: Leaderboard, shown: list[str], width: int, title: str) -> Tabl
         table.add_column(h, no_wrap=True)
     for col in shown:
         table.add_column(header(col), justify="right", no_wrap=True)
+    extra = stat_columns(board)
+    for name, _ in extra:
+        table.add_column(name.replace("vs ", "vs\n", 1), justify="center", no_wrap=True)
     if board.primary:
         table.add_column(f"bars\n{header(board.primary)}", justify="left", no_wrap=True, min_width=width)
     for col in board.reference_columns:
@@ -87,7 +90,7 @@ def _table(board: Leaderboard, shown: list[str], width: int, title: str) -> Tabl
         values = _group_values(board, key)
         values[0] = f"[{style}]{values[0]}[/]" if style else values[0]
         drawn = bar(float(board.table.loc[key, (board.primary, "mean")]), top, width) if board.primary else ""
-        table.add_row(*values, *[_cells(board, key, c, compact=True) for c in shown],
+        table.add_row(*values, *[_cells(board, key, c, compact=True) for c in shown], *[cells[key] for _, cells in extra],
                       f"[{style}]{drawn}[/]" if style else drawn,
                       *[_cells(board, key, c, compact=True) for c in board.reference_columns], str(_seeds(board, key)))
     return table
@@ -125,8 +128,8 @@ def to_terminal(board: Leaderboard, console: Console | None = None, title: str =
     for key in board.rows():
         for name, path in board.artifacts.get(key, {}).items():
             console.print(f"  {key[0]} {name}: {path}", highlight=False)
-    for metric, ref, rho, n in board.correlations():
-        console.print(f"Spearman ρ({metric}, {ref}) = {rho:+.2f} over {n} rows", highlight=False)
+    for line in rho_lines(board) + legend(board):
+        console.print(line, highlight=False, markup=False)
     notes = [f"in leaderboard.md and the JSON, not in this table: {', '.join(hidden)}"] if hidden else []
     if board.failed:
         notes.append(f"{board.failed} failed cell(s) not shown")

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from conftest import seebench
 from harness import Cell, leaderboard, render
-from harness.chart import ROLE_COLOUR, render_chart
+from harness.chart import render_chart
+from harness.families import GROUP_COLOUR
 from harness.publish import publish
 from harness.store import ResultStore, load_results
 
@@ -80,8 +81,9 @@ def test_mean_and_std_over_seeds_merged_across_directories(two_contributors):
 def test_markdown_csv_json_and_terminal(two_contributors):
     board = leaderboard.build(load_results(two_contributors).results)
     md = render.to_markdown(board)
-    assert "| dead-leaves" in md and "63.00 ± 2.00" in md and "38.90" in md
-    assert "Spearman ρ(knn top1, paper imagenet100-top1) = +1.00 over 3 rows" in md
+    assert "| dead-leaves" in md and "63.00 ± 4.97" in md and "38.90" in md  # ± the 95 % CI's half-width
+    assert "Spearman ρ(knn top1, paper imagenet100-top1) = +1.00, 95 % bootstrap interval [+1.00, +1.00]" in md
+    assert "over 3 rows" in md
     csv = pd.read_csv(io.StringIO(render.to_csv(board)))
     row = csv[csv["row"] == "white-noise"].iloc[0]
     assert row["knn top1 mean"] == pytest.approx(41.0) and row["knn top1 n"] == 2
@@ -90,7 +92,7 @@ def test_markdown_csv_json_and_terminal(two_contributors):
     buf = io.StringIO()
     render.to_terminal(board, Console(file=buf, width=200, force_terminal=False))
     text = buf.getvalue()
-    assert "63.00 ±2" in text and "█" in text and "1 failed cell(s) not shown" in text
+    assert "63.00 ±5" in text and "█" in text and "1 failed cell(s) not shown" in text
     assert "bars: knn top1, higher is better" in text  # the bar column says what it draws
 
 
@@ -121,7 +123,7 @@ def test_the_camera_table_fits_160_columns_and_keeps_every_column_in_markdown():
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 160
     assert sum("│ dcgan" in line for line in lines) == 2  # one line per row: nothing wrapped
-    assert "bars: kid kid, lower is better" in text and "0.00921 ±0.00071" in text
+    assert "bars: kid kid, lower is better" in text and "0.00921 ±0.0064" in text
     assert "3.1e-16" not in text and "kid_std" in text  # the spread over identical subsets: named, not shown
     md = render.to_markdown(board)
     for column in ("kid kid_std", "fingerprint carries_fingerprint", "precision-recall recall"):
@@ -129,16 +131,16 @@ def test_the_camera_table_fits_160_columns_and_keeps_every_column_in_markdown():
     assert "3.1e-16" not in md and "| 0.00 ± 0.00 " in md  # rounding noise is 0
 
 
-def test_chart_is_a_bar_chart_with_role_colours(two_contributors, tmp_path):
+def test_chart_is_a_bar_chart_coloured_by_family_group(two_contributors, tmp_path):
     board = leaderboard.build(load_results(two_contributors).results)
     path = render_chart(board, tmp_path / "chart.png")
     img = Image.open(path).convert("RGB")
     assert img.width >= 600 and img.height >= 500
     colours = {c for _, c in img.getcolors(maxcolors=1 << 20)}
-    for role in ("synthetic", "real", "random-init"):
-        hexcol = ROLE_COLOUR[role].lstrip("#")
+    for group in ("dead leaves", "statistical", "StyleGAN", "baselines / real"):  # the paper figure's groups
+        hexcol = GROUP_COLOUR[group].lstrip("#")
         rgb = tuple(int(hexcol[i:i + 2], 16) for i in (0, 2, 4))
-        assert rgb in colours, f"no {role} bar drawn"
+        assert rgb in colours, f"no {group} bar drawn"
 
 
 def test_leaderboard_cli_formats_and_bad_files(two_contributors, tmp_path):
@@ -148,7 +150,7 @@ def test_leaderboard_cli_formats_and_bad_files(two_contributors, tmp_path):
                     "--chart", str(tmp_path / "c.png"))
     assert proc.returncode == 0, proc.stderr
     assert f"skipped {bad}: does not match the result schema" in proc.stderr
-    assert "63.00 ± 2.00" in proc.stdout and (tmp_path / "c.png").stat().st_size > 10_000
+    assert "63.00 ± 4.97" in proc.stdout and (tmp_path / "c.png").stat().st_size > 10_000
     proc = seebench("leaderboard", *map(str, two_contributors), "--format", "csv")
     assert pd.read_csv(io.StringIO(proc.stdout)).shape[0] == len(ROWS)
 
@@ -161,7 +163,7 @@ def test_publish_copies_valid_results_and_regenerates(two_contributors, tmp_path
     assert len(report.copied) == 1 and len(report.unchanged) == 1  # seed 2, and Alice's seed 0 again
     assert any("status failed" in s for s in report.skipped)
     readme = (target / "README.md").read_text()
-    assert "63.00 ± 2.00" in readme and "![chart](chart.png)" in readme
+    assert "63.00 ± 4.97" in readme and "![chart](chart.png)" in readme
     assert Image.open(target / "chart.png").format == "PNG"
     again = publish(two_contributors[0], target)
     assert again.copied == [] and len(again.unchanged) == 12

@@ -73,8 +73,8 @@ def test_the_page_is_one_file_with_every_row_provenance_chart_curves_and_grids(p
     board = leaderboard.build_all(load_results([published / "results"]).results)
     assert [name for name, _ in board] == ["main", "camera"]
     assert rows == [k[0] for _, b in board for k in b.rows()]  # every row, in the table's order
-    assert "Spearman ρ(knn top1, paper imagenet100-top1) = +1.00 over 3 rows" in text
-    assert "63.00 ± 2.00" in text and "38.90" in text  # the markdown's cells, the paper column
+    assert "Spearman ρ(knn top1, paper imagenet100-top1) = +1.00, 95 % bootstrap interval" in text
+    assert "63.00 ± 4.97" in text and "38.90" in text  # the markdown's cells, the paper column
     assert "seeds 0, 1, 2" in text and "0123456789ab" in text and "seebench 0.1.0" in text  # provenance
     assert "1.5 s the longest cell" in text
     assert os.stat(page).st_mode & 0o044 == 0o044  # readable by a web server
