@@ -124,20 +124,20 @@ class Leaderboard:
 
     def differs(self, baseline: str, column: str | None = None) -> dict[tuple, tuple[st.Comparison, float, bool]]:
         """Each row against the baseline row of the same encoder/objective/budget (the only one when there is one):
-        (comparison, Holm-adjusted p, significant at st.ALPHA), Holm over the rows of that slice."""
+        (comparison, Holm-adjusted p, significant at st.ALPHA), Holm over the rows tested against one baseline row."""
         column = column or self.primary
         bases = self.baseline_keys(baseline)
         if not column or not bases:
             return {}
         values = self.seed_values(column)
+        against: dict[tuple, dict[tuple, dict[int, float]]] = {}
+        for k, v in values.items():
+            base = [b for b in bases if b[1:] == k[1:]] or (bases if len(bases) == 1 else [])
+            if base and base[0] in values and k not in bases:
+                against.setdefault(base[0], {base[0]: values[base[0]]})[k] = v
         out: dict[tuple, tuple[st.Comparison, float, bool]] = {}
-        for part in dict.fromkeys(k[1:] for k in self.rows()):
-            base = [b for b in bases if b[1:] == part] or (bases if len(bases) == 1 else [])
-            if not base or base[0] not in values:
-                continue
-            rows = {k: v for k, v in values.items() if k[1:] == part and k not in bases}
-            rows[base[0]] = values[base[0]]
-            out.update(st.differs(rows, base[0]))
+        for base, rows in against.items():
+            out.update(st.differs(rows, base))
         return out
 
     def group_letters(self, column: str | None = None) -> dict[tuple, str]:

@@ -116,7 +116,7 @@ def legend(board: Leaderboard) -> list[str]:
     one = [k[0] for k in board.rows() if board.primary in board.values.get(k, {})
            and len(board.values[k][board.primary]) == 1]
     if one:
-        lines.append(f"no interval exists for {', '.join(one)}: one seed each (run more seeds: seebench run --seeds)")
+        lines.append(f"no interval exists for {', '.join(one)}: one seed each (run more seeds: --set matrix.seeds=[0,1,2])")
     names = [h for h, _ in stat_columns(board) if h.startswith("vs ")]
     if names:
         lines.append(f"{', '.join(names)} ({board.primary}): ▲ higher, ▼ lower than that baseline row, = cannot be "
