@@ -79,6 +79,7 @@ class Leaderboard:
     members: dict[tuple, list[str]] = field(default_factory=dict)  # row key -> keys of the results behind it
     values: dict[tuple, dict[str, dict[int, float]]] = field(default_factory=dict)  # row key -> column -> {seed: value}
     data_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # row -> (kind, name) of its pretraining data
+    _rhos: list | None = field(default=None, repr=False, compare=False)  # the bootstrap is seconds: computed once
 
     def higher_is_better(self, column: str) -> bool:
         return self.higher.get(column, True)
@@ -147,6 +148,8 @@ class Leaderboard:
 
     def rhos(self) -> list[tuple[str, str, st.Rho]]:
         """ρ of each metric column with each reference column, with its bootstrap interval over seeds."""
+        if self._rhos is not None:
+            return list(self._rhos)
         out = []
         for ref in self.reference_columns:
             paper = {k: float(v) for k, v in self.table[(ref, "mean")].dropna().items()}
@@ -154,7 +157,8 @@ class Leaderboard:
                 rho = st.spearman_interval(self.seed_values(metric), paper)
                 if rho is not None:
                     out.append((metric, ref, rho))
-        return out
+        self._rhos = out
+        return list(out)
 
     def wide(self) -> pd.DataFrame:
         """Flat frame: group columns, role, then '<column> mean', '<column> std', '<column> n', '<column> ci_low',
