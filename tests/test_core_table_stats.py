@@ -125,3 +125,15 @@ def test_family_groups_from_tags_else_name():
     assert family_group("synthetic", ("generator", "spectrum-color-wmm"), None) == "statistical"
     assert family_group("synthetic", ("generator", "white-noise"), None) == BASELINES
     assert family_group("random-init", None, None) == BASELINES
+
+
+def test_a_one_seed_board_says_no_interval_exists_anywhere():
+    results = [result(row, role, 0, values[0], "x", ref=ref) for row, (role, values, ref) in ROWS.items()]
+    board = leaderboard.build(results)
+    headers, rows = render.table_data(board)
+    cells = {r[0]: dict(zip(headers, r)) for r in rows}
+    assert cells["dead-leaves-shapes"]["knn top1"] == "65.00 (1 seed)"
+    assert all(c["vs random-init"] == "" and c["group"] == "" for c in cells.values())  # nothing can be tested
+    md = render.to_markdown(board)
+    assert "= +0.80, no interval (every row has one seed), over 4 rows" in md
+    assert "± " not in md.split("\n\n")[0]  # the table itself: no ± anywhere
