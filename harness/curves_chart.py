@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_path
 from .curves import result_curves
 from .leaderboard import dedupe
 
@@ -103,9 +104,7 @@ def render_curves(results: list[dict[str, Any]], path: Path, title: str = "") ->
     fig.suptitle(title or "seebench training curves (mean over seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1.0 - 2.6 / fig.get_figwidth(), 0.97))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path, fsync=False) as tmp:  # a unique temp name, then a rename (harness/atomic.py)
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    tmp.replace(path)
     return path
