@@ -55,6 +55,6 @@ def seebench_step(cell, step, metrics, run_dir):
 
 @hookimpl
 def seebench_cell_finished(cell, result):
-    writer = _writers.pop(cell.key, None)
+    writer = _writers.pop(getattr(cell, "key", None), None)  # a cell that never streamed has no writer
     if writer is not None:
         writer.close()
