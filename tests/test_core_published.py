@@ -15,6 +15,8 @@ def test_published_results_are_valid_and_the_rendered_files_are_current(tmp_path
     assert all(r["status"] == "ok" for r in loaded.results)
     copy = tmp_path / "leaderboard"
     shutil.copytree(BOARD / "results", copy / "results")
+    if (BOARD / "artifacts").is_dir():  # sample grids the README shows beside each row
+        shutil.copytree(BOARD / "artifacts", copy / "artifacts")
     regenerate(copy)
     assert (copy / "README.md").read_text() == (BOARD / "README.md").read_text(), "run `seebench publish` again"
     assert (copy / "leaderboard.csv").read_text() == (BOARD / "leaderboard.csv").read_text()
