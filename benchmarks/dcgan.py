@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 import torch.optim as optim
 
-from harness import Budget, Cell, CellContext, ComponentRef
-from harness.plugin_manager import load_registry
+from seebench import Budget, Cell, CellContext, ComponentRef
+from seebench.plugins.manager import load_registry
 from seebench_plugins.camera.dcgan import DCGAN, Trainer
 
 

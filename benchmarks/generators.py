@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 
-from harness.plugin_manager import load_registry
+from seebench.plugins.manager import load_registry
 
 TARGETS_128 = {  # img/s on the 2-core machine (issue 3)
     "dead-leaves-squares": 200, "dead-leaves-oriented": 200, "dead-leaves-shapes": 200,

@@ -109,7 +109,7 @@ class Utilisation:
 
 def build_cell(registry, data: str | None, encoder: str, enc_params: dict, objective: str, obj_params: dict,
                image_size: int, batch: int, steps: int, evaluator=("knn", {"source": "digits"})):
-    from harness import Budget, Cell, ComponentRef
+    from seebench import Budget, Cell, ComponentRef
 
     def ref(kind, name, params):
         comp = registry.get_data(name) if kind is None else registry.get(kind, name)
@@ -126,7 +126,7 @@ def seebench_steps(registry, run_dir: Path, cfg, data: str, steps: int, precisio
     """(steps/s, seconds waited for images) of objective.pretrain through a real CellContext."""
     import torch
 
-    from harness import CellContext, default_device
+    from seebench import CellContext, default_device
 
     enc, enc_params, obj_name, size, crop, batch = cfg
     obj_params = {"crop_size": crop, "precision": precision, "channels_last": channels_last}
@@ -148,7 +148,7 @@ def bare_steps(registry, run_dir: Path, cfg, images, steps: int, precision: str,
     """steps/s of a plain loop: the same encoder, views, loss and SGD over images already on the device."""
     import torch
 
-    from harness import CellContext, default_device
+    from seebench import CellContext, default_device
     from seebench_plugins.objectives.augment import TwoViews
 
     enc, enc_params, obj_name, size, crop, batch = cfg
@@ -265,7 +265,7 @@ def export_probe_folder(folder: Path, per_class: int) -> str:
     import numpy as np
     from PIL import Image
 
-    from harness.plugin_manager import load_registry
+    from seebench.plugins.manager import load_registry
 
     registry = load_registry()
     for source in ("fashion-mnist", "digits"):
@@ -335,7 +335,7 @@ def main() -> int:
     ensure_installed(args.wheelhouse)
     import torch
 
-    from harness.plugin_manager import load_registry
+    from seebench.plugins.manager import load_registry
 
     use_gpu = torch.cuda.is_available() and not args.smoke
     if not use_gpu and not args.smoke:

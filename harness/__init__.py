@@ -1,10 +1,14 @@
-"""seebench's public API: everything a plugin author imports comes from here."""
+"""seebench's public API: everything a plugin author imports comes from here (`from seebench import ...`)."""
 
-from .atomic import atomic_write_bytes, atomic_write_text
-from .budget import Budget
-from .cache_files import DamagedCacheFile, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch
-from .cell import Cell, ComponentRef, content_key
-from .components import (
+if __name__ != "seebench":  # the folder is harness/, the import name is seebench (pyproject.toml maps it)
+    raise ImportError("seebench's public API is imported as `seebench`, not `harness`: "
+                      "write `from seebench import hookimpl, Component, Param` (and install seebench: scripts/install)")
+
+from seebench.primitives.atomic import atomic_write_bytes, atomic_write_text
+from seebench.api.budget import Budget
+from seebench.primitives.cache_files import DamagedCacheFile, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch
+from seebench.matrix.cell import Cell, ComponentRef, content_key
+from seebench.api.components import (
     AXES,
     ENCODER,
     EVALUATOR,
@@ -15,8 +19,8 @@ from .components import (
     Component,
     Param,
 )
-from .context import CellContext, PretrainData, default_device, topk_accuracy
-from .errors import (
+from seebench.run.context import CellContext, PretrainData, default_device, topk_accuracy
+from seebench.api.errors import (
     CellFailed,
     ConfigError,
     DataMissingError,
@@ -25,9 +29,9 @@ from .errors import (
     SeebenchError,
     UnknownComponentError,
 )
-from .hookspecs import hookimpl
-from .images import ImageSet, to_model_input, to_rgb, to_uint8
-from .matrix import component_ref
+from seebench.api.hookspecs import hookimpl
+from seebench.api.images import ImageSet, to_model_input, to_rgb, to_uint8
+from seebench.matrix.config import component_ref
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
 
 from .random_placement import CANVAS, SMALLEST, place_randomly
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
+from seebench import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
 from .probes.features import IMAGE_SIZE, labelled_features
 

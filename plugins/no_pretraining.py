@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import OBJECTIVE, Component, hookimpl
+from seebench import OBJECTIVE, Component, hookimpl
 
 
 class NoPretraining:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness import hookimpl
+from seebench import hookimpl
 
 ENV_DIR = "SEEBENCH_TENSORBOARD_DIR"
 _writers: dict[str, Any] = {}  # cell key -> SummaryWriter of this process

@@ -8,7 +8,7 @@ import timm
 import torch
 from torch import nn
 
-from harness import ENCODER, Component, ConfigError, Param, hookimpl
+from seebench import ENCODER, Component, ConfigError, Param, hookimpl
 
 RESNET_CHANNELS = (64, 128, 256, 512)
 

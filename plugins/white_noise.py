@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from harness import GENERATOR, Component, Param, hookimpl
+from seebench import GENERATOR, Component, Param, hookimpl
 
 
 class WhiteNoise:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import Budget, Cell, CellContext, ComponentRef
-from harness.plugin_manager import load_registry
+from seebench import Budget, Cell, CellContext, ComponentRef
+from seebench.plugins.manager import load_registry
 
 _REGISTRY = None
 

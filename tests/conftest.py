@@ -30,7 +30,7 @@ test_size = 100
 
 @pytest.fixture(scope="session")
 def registry():
-    from harness.plugin_manager import load_registry
+    from seebench.plugins.manager import load_registry
 
     return load_registry()
 

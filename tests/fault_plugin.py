@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import EVALUATOR, Component, hookimpl
+from seebench import EVALUATOR, Component, hookimpl
 
 MATRIX = """
 [matrix]
@@ -61,7 +61,7 @@ def seebench_register_evaluators():
 
 
 def registry():
-    from harness.plugin_manager import load_registry
+    from seebench.plugins.manager import load_registry
 
     return load_registry(extra=[("fault-plugin", sys.modules[__name__])])
 
@@ -73,8 +73,8 @@ def write_matrix(folder: Path, seeds=(0, 1, 2)) -> Path:
 
 
 if __name__ == "__main__":
-    import harness.plugin_manager as pm
-    from harness.cli import main
+    import seebench.plugins.manager as pm
+    from seebench.cli.main import main
 
     plain = pm.load_registry
     sys.modules["fault_plugin"] = sys.modules[__name__]

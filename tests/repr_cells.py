@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import harness
-from harness import Budget, Cell, CellContext, ComponentRef
-from harness.plugin_manager import load_registry
+import seebench
+from seebench import Budget, Cell, CellContext, ComponentRef
+from seebench.plugins.manager import load_registry
 
 _REGISTRY = None
 
@@ -32,17 +32,17 @@ def ref(kind: str | None, name: str, **params) -> ComponentRef:
 def cell(data=("white-noise", {}), encoder=("alexnet-small", {"width": 0.125}), objective=("align-uniform", {}),
          evaluator=("linear-probe", {"source": "digits"}), seed=0, **budget) -> Cell:
     budget = {"name": "tiny", "image_size": 32, "images": 256, "batch_size": 32, **budget}
-    enc = ref(harness.ENCODER, encoder[0], **encoder[1])
-    obj = ref(harness.OBJECTIVE, objective[0], **objective[1]) if objective else None
-    if registry().get(harness.ENCODER, encoder[0]).uses == ():
+    enc = ref(seebench.ENCODER, encoder[0], **encoder[1])
+    obj = ref(seebench.OBJECTIVE, objective[0], **objective[1]) if objective else None
+    if registry().get(seebench.ENCODER, encoder[0]).uses == ():
         obj = None
-    dat = ref(None, data[0], **data[1]) if obj is not None and registry().get(harness.OBJECTIVE, objective[0]).uses != () else None
-    return Cell(evaluator=ref(harness.EVALUATOR, evaluator[0], **evaluator[1]), data=dat, encoder=enc,
+    dat = ref(None, data[0], **data[1]) if obj is not None and registry().get(seebench.OBJECTIVE, objective[0]).uses != () else None
+    return Cell(evaluator=ref(seebench.EVALUATOR, evaluator[0], **evaluator[1]), data=dat, encoder=enc,
                 objective=obj, seed=seed, budget=Budget.from_dict(budget))
 
 
 def context(c: Cell, run_dir: Path, **kw) -> CellContext:
-    return CellContext(c, registry(), Path(run_dir), device=harness.default_device(), **kw)
+    return CellContext(c, registry(), Path(run_dir), device=seebench.default_device(), **kw)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.matrix import load_matrix
+from seebench.matrix.config import load_matrix
 
 
 def test_camera_full_has_both_modes_tracked_by_kid_and_the_controls(registry):

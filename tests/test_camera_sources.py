@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import ConfigError, DataMissingError
+from seebench import ConfigError, DataMissingError
 from seebench_plugins.camera.camera_sim import CameraSim
 from seebench_plugins.camera.photos import PhotoFolder
 

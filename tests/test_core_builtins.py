@@ -5,11 +5,11 @@ import hashlib
 import pytest
 import torch
 
-from harness import DataMissingError, GENERATOR, SOURCE
-from harness.budget import Budget
-from harness.cell import Cell, ComponentRef
-from harness.context import CellContext
-from harness import topk_accuracy
+from seebench import DataMissingError, GENERATOR, SOURCE
+from seebench.api.budget import Budget
+from seebench.matrix.cell import Cell, ComponentRef
+from seebench.run.context import CellContext
+from seebench import topk_accuracy
 from seebench_plugins.knn import knn_predict
 
 

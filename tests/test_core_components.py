@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness import GENERATOR, Component, ConfigError, Param
+from seebench import GENERATOR, Component, ConfigError, Param
 
 
 def make(**kw):

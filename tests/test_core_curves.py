@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from conftest import seebench
-from harness import hookimpl
-from harness.curves import MAX_POINTS, Curve, CurveRecorder
-from harness.matrix import load_matrix
-from harness.plugin_manager import load_registry
-from harness.runner import run_matrix
+from seebench import hookimpl
+from seebench.run.curves import MAX_POINTS, Curve, CurveRecorder
+from seebench.matrix.config import load_matrix
+from seebench.plugins.manager import load_registry
+from seebench.run.runner import run_matrix
 
 
 def test_a_curve_keeps_at_most_max_points_each_the_mean_of_its_records_and_resumes_exactly():

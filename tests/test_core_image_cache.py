@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.estimate import pretrain_plans
+from seebench.planning.estimate import pretrain_plans
 from repr_cells import cell, context, one_thread, registry  # noqa: F401
 
 

@@ -11,11 +11,13 @@ from PIL import Image
 from rich.console import Console
 
 from conftest import seebench
-from harness import Cell, leaderboard, render
-from harness.chart import render_chart
-from harness.families import GROUP_COLOUR
-from harness.publish import publish
-from harness.store import ResultStore, load_results
+from seebench import Cell
+from seebench.leaderboard import table as leaderboard
+from seebench.leaderboard import render
+from seebench.leaderboard.chart import render_chart
+from seebench.leaderboard.families import GROUP_COLOUR
+from seebench.leaderboard.publish import publish
+from seebench.results.store import ResultStore, load_results
 
 
 def result(row, role, seed, top1, key_hint, evaluator="knn", ref=None, status="ok"):

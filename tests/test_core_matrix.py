@@ -3,8 +3,8 @@
 import pytest
 
 from conftest import seebench
-from harness import ConfigError, UnknownComponentError
-from harness.matrix import build_matrix, load_matrix, parse_toml, preset_names
+from seebench import ConfigError, UnknownComponentError
+from seebench.matrix.config import build_matrix, load_matrix, parse_toml, preset_names
 
 BASE = {
     "matrix": {
@@ -32,8 +32,8 @@ def _with_training_objective(registry):
     """A matrix whose objective uses its data (registered in-process, as a plugin would)."""
     import types
 
-    from harness import OBJECTIVE, Component, hookimpl
-    from harness.plugin_manager import load_registry
+    from seebench import OBJECTIVE, Component, hookimpl
+    from seebench.plugins.manager import load_registry
 
     mod = types.ModuleType("trainer")
     mod.seebench_register_objectives = hookimpl(lambda: [Component(

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import leaderboard
-from harness.publish import publish
-from harness.store import ResultStore, load_results
+from seebench.leaderboard import table as leaderboard
+from seebench.leaderboard.publish import publish
+from seebench.results.store import ResultStore, load_results
 from test_core_leaderboard import ROWS, camera_result, result
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -203,7 +203,7 @@ def test_the_page_in_headless_chromium_sorts_on_click_and_fetches_nothing(publis
 
 
 def test_a_run_with_failed_cells_still_leaves_its_markdown_chart_and_page(tmp_path):
-    from harness.run_report import write_run_report
+    from seebench.leaderboard.run_report import write_run_report
 
     ok = result("white-noise", "synthetic", 0, 40.0, "x")
     bad = result("dead-leaves", "synthetic", 0, 0.0, "x", status="failed")

@@ -14,7 +14,7 @@ PLUGIN = '''
 """A third-party seebench plugin: a checkerboard generator and a brightness evaluator."""
 import os
 import torch
-from harness import EVALUATOR, GENERATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, GENERATOR, Component, Param, hookimpl
 
 
 class Checkerboard:
@@ -115,7 +115,7 @@ def venv(tmp_path_factory):
 
 def run(python, *args, **env):
     full = {**os.environ, "COLUMNS": "200", **env}
-    return subprocess.run([str(python), "-m", "harness.cli", *args], capture_output=True, text=True, env=full,
+    return subprocess.run([str(python), "-m", "seebench.cli.main", *args], capture_output=True, text=True, env=full,
                           timeout=600)
 
 
@@ -171,7 +171,7 @@ def test_a_plugin_hook_that_raises_loses_nothing(venv, tmp_path):
 def test_a_clashing_plugin_names_both_and_can_be_disabled(venv):
     python, root = venv
     clash = make_dist(root, "seebench-clash", "seebench_clash", "clash", '''
-        from harness import GENERATOR, Component, hookimpl
+        from seebench import GENERATOR, Component, hookimpl
 
         @hookimpl
         def seebench_register_generators():

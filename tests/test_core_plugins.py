@@ -6,8 +6,8 @@ import types
 import pytest
 
 from conftest import seebench
-from harness import EVALUATOR, GENERATOR, Component, PluginError, hookimpl
-from harness.plugin_manager import load_registry
+from seebench import EVALUATOR, GENERATOR, Component, PluginError, hookimpl
+from seebench.plugins.manager import load_registry
 
 BUILTINS = {"white-noise", "fashion-mnist", "timm-encoders", "no-pretraining", "knn"}
 

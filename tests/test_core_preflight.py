@@ -7,9 +7,9 @@ import time
 import pytest
 from PIL import Image
 
-from harness import ConfigError
-from harness import preflight
-from harness.matrix import load_matrix
+from seebench import ConfigError
+from seebench.run import preflight
+from seebench.matrix.config import load_matrix
 
 from conftest import seebench
 
@@ -98,7 +98,7 @@ def test_knn_fashion_mnist_and_torchvision_sources_are_checked(registry, tmp_pat
 
 
 def test_only_cells_that_will_run_are_checked(registry, tmp_path, monkeypatch):
-    from harness import runner
+    from seebench.run import runner
 
     matrix = load_matrix(str(write(tmp_path, tmp_path / "no-such-folder")), registry, [])
     with pytest.raises(ConfigError, match="is not a folder"):

@@ -2,9 +2,9 @@
 
 import io
 
-from harness.budget import Budget
-from harness.cell import Cell, ComponentRef
-from harness.progress import MatrixProgress
+from seebench.api.budget import Budget
+from seebench.matrix.cell import Cell, ComponentRef
+from seebench.run.progress import MatrixProgress
 
 CELL = Cell(evaluator=ComponentRef("evaluator", "knn", {}, "knn"), data=None, encoder=None, objective=None,
             seed=0, budget=Budget(), row="random-init")

@@ -3,8 +3,8 @@
 import shutil
 from pathlib import Path
 
-from harness.publish import regenerate
-from harness.store import load_results
+from seebench.leaderboard.publish import regenerate
+from seebench.results.store import load_results
 
 BOARD = Path(__file__).resolve().parent.parent / "leaderboard"
 

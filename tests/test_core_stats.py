@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from harness.stats import compare, differs, groups, holm, interval, spearman_interval
+from seebench.leaderboard.stats import compare, differs, groups, holm, interval, spearman_interval
 
 
 def test_interval_is_the_t_interval_and_absent_for_one_seed():

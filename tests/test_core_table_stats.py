@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from harness import leaderboard, render
-from harness.chart import render_chart
-from harness.families import BASELINES, family_group
+from seebench.leaderboard import table as leaderboard
+from seebench.leaderboard import render
+from seebench.leaderboard.chart import render_chart
+from seebench.leaderboard.families import BASELINES, family_group
 
 from test_core_leaderboard import result
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness import CellContext, CellFailed, load_tensors, save_tensors
-from harness.cache_files import DIGEST_KEY, DamagedCacheFile, check_tensors, load_torch
-from harness.matrix import load_matrix
-from harness.runner import run_matrix
-from harness.store import load_results
+from seebench import CellContext, CellFailed, load_tensors, save_tensors
+from seebench.primitives.cache_files import DIGEST_KEY, DamagedCacheFile, check_tensors, load_torch
+from seebench.matrix.config import load_matrix
+from seebench.run.runner import run_matrix
+from seebench.results.store import load_results
 from seebench_plugins.objectives import checkpoint
 
 # A pretraining cell cheap enough for a test: a 1/16-width AlexNet, 2 SimCLR steps on white noise at 16 px.

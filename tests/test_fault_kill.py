@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 from fault_plugin import write_matrix
-from harness.cache_files import check_tensors
-from harness.run_lock import LOCK_NAME
+from seebench.primitives.cache_files import check_tensors
+from seebench.run.run_lock import LOCK_NAME
 
 HERE = Path(__file__).resolve().parent
 EXE = os.path.join(os.path.dirname(sys.executable), "seebench")
@@ -34,11 +34,11 @@ def faults(*args, env=None, **kw) -> subprocess.Popen:
 
 def rerun(argv: list[str], capsys, monkeypatch=None, with_faults: bool = False) -> tuple[int, str]:
     """The same `seebench` command again, in this process (same code path, without a second interpreter start)."""
-    from harness import cli
+    from seebench.cli import main as cli
 
     if with_faults:
         import fault_plugin
-        import harness.plugin_manager as pm
+        import seebench.plugins.manager as pm
 
         plain = pm.load_registry
         monkeypatch.setattr(pm, "load_registry", lambda allow=None, block=(), extra=(): plain(

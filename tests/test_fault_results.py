@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-import harness.store
+import seebench.results.store
 from fault_plugin import registry as fault_registry, write_matrix
-from harness import ResultFileError, atomic
-from harness.leaderboard import build
-from harness.matrix import load_matrix
-from harness.publish import publish
-from harness.runner import run_matrix
-from harness.store import ResultStore, load_results
+from seebench import ResultFileError
+from seebench.primitives import atomic
+from seebench.leaderboard.table import build
+from seebench.matrix.config import load_matrix
+from seebench.leaderboard.publish import publish
+from seebench.run.runner import run_matrix
+from seebench.results.store import ResultStore, load_results
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "leaderboard" / "results"
 
@@ -121,7 +122,7 @@ def _fail_result_writes(error: int, monkeypatch) -> None:
         with failing(path) as tmp:
             tmp.write_text(text)
 
-    monkeypatch.setattr(harness.store, "atomic_write_text", write_text)
+    monkeypatch.setattr(seebench.results.store, "atomic_write_text", write_text)
 
 
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EACCES, errno.EROFS])
@@ -144,10 +145,10 @@ def test_a_full_disk_or_unwritable_folder_while_storing_is_one_line_and_loses_no
 
 def test_a_full_disk_while_caching_fails_the_cell_with_one_line_and_the_rerun_completes(tiny_matrix, tmp_path,
                                                                                        monkeypatch, registry):
-    import harness.cache_files
+    import seebench.primitives.cache_files
 
     out = tmp_path / "run"
-    monkeypatch.setattr(harness.cache_files, "atomic_path", _failing_atomic_path(errno.ENOSPC))
+    monkeypatch.setattr(seebench.primitives.cache_files, "atomic_path", _failing_atomic_path(errno.ENOSPC))
     summary = run_matrix(load_matrix(tiny_matrix(), registry, []), registry, out, live=False)
     (failed,) = summary.failed
     assert failed["error"]["type"] == "OSError" and "No space left on device" in failed["error"]["message"]
@@ -242,4 +243,4 @@ def test_stale_temp_files_of_dead_writers_go_and_a_live_writers_stay(tmp_path):
         path.write_text("partial")
     ResultStore(tmp_path).prepare()
     assert {k for k, p in files.items() if p.exists()} == {"mine", "other-host"}
-    assert harness.store.FAILED == "failed"
+    assert seebench.results.store.FAILED == "failed"

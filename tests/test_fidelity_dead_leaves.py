@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.plugin_manager import load_registry
+from seebench.plugins.manager import load_registry
 from references.dead_leaves import SHAPES, draw_shapes, radius_table, shape_pixels
 from seebench_plugins.noise.dead_leaves import DeadLeaves
 from seebench_plugins.noise.statistical import StatisticalNoise

@@ -17,7 +17,7 @@ import pytest
 from scipy.stats import ks_2samp, mannwhitneyu
 
 import fidelity_stats_statistical as stats
-from harness.plugin_manager import load_registry
+from seebench.plugins.manager import load_registry
 from references.statistical import REFERENCES
 
 FAMILIES = ("spectrum", "wmm", "spectrum-color", "spectrum-color-wmm")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import cli_generate
-from harness.export import ExportPlan, export, read_png
-from harness.plugin_manager import load_registry
+from seebench.cli import generate as cli_generate
+from seebench.generate.export import ExportPlan, export, read_png
+from seebench.plugins.manager import load_registry
 
 PLUGINS = ["noise-dead-leaves", "noise-statistical", "noise-fractaldb", "white-noise"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness import ConfigError
+from seebench import ConfigError
 from seebench_plugins.noise.dead_leaves import DeadLeaves
 from seebench_plugins.noise.leaves import KINDS, radius_grid
 from seebench_plugins.noise.statistical import StatisticalNoise

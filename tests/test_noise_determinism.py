@@ -5,7 +5,7 @@ import hashlib
 import pytest
 import torch
 
-from harness.plugin_manager import load_registry
+from seebench.plugins.manager import load_registry
 
 FAMILIES = ["dead-leaves-squares", "dead-leaves-oriented", "dead-leaves-shapes", "dead-leaves-textures",
             "spectrum", "wmm", "spectrum-color", "spectrum-color-wmm", "fractaldb"]

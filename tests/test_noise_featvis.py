@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from harness import ConfigError
+from seebench import ConfigError
 from seebench_plugins.noise.featvis import FeatureVisualisation
 from seebench_plugins.noise.featvis_network import random_resnet50, resnet50_from_file
 
@@ -118,7 +118,7 @@ TINY_FIT = {"pretrain_encoder": "resnet18:width=0.0625", "pretrain_objective": "
 
 
 def _matrix(tmp_path, registry, data):
-    from harness.matrix import build_matrix
+    from seebench.matrix.config import build_matrix
 
     config = {"matrix": {"name": "fit", "data": data, "encoders": ["resnet18:width=0.0625"],
                          "objectives": ["align-uniform"], "evaluators": ["knn"], "seeds": [0],
@@ -130,7 +130,7 @@ def test_dead_leaves_network_is_pretrained_in_the_matrix_and_shared(tmp_path, re
     """Without weights, the harness fits the generator first: its network is pretrained on dead
     leaves by a nested cell and cached under the same content key as a matrix cell pretraining the
     same encoder on dead-leaves-shapes, so the matrix's encoder is reused (and a re-run too)."""
-    from harness import CellContext
+    from seebench import CellContext
 
     cells = _matrix(tmp_path, registry, ["dead-leaves-shapes", {"name": "featvis-dead-leaves", **TINY_FIT}])
     plain, featvis = sorted(cells, key=lambda c: c.data.name)
@@ -155,7 +155,7 @@ def test_dead_leaves_network_is_pretrained_in_the_matrix_and_shared(tmp_path, re
 def test_dead_leaves_fit_alone_and_its_errors(tmp_path, registry):
     """A fit with its own budget (pretrain_images) trains its own encoder; without a fit the
     generator says what to do; bad pretraining components are named."""
-    from harness import CellContext
+    from seebench import CellContext
 
     comp = registry.get("generator", "featvis-dead-leaves")
     gen = comp.build(TINY_FIT)
@@ -234,7 +234,7 @@ def test_generate_with_two_threads_in_forked_workers_finishes(tmp_path):
     import sys
 
     out = tmp_path / "fv"
-    cmd = [sys.executable, "-m", "harness.cli", "generate", "featvis-random", "-p", "threads=2", "-p", "steps=1",
+    cmd = [sys.executable, "-m", "seebench.cli.main", "generate", "featvis-random", "-p", "threads=2", "-p", "steps=1",
            "-p", "opt_size=32", "-p", "chunk=2", "--n", "4", "--size", "32", "--workers", "2", "-q", "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -244,7 +244,7 @@ def test_generate_with_two_threads_in_forked_workers_finishes(tmp_path):
 def test_export_chunks_balance_at_small_n():
     from pathlib import Path
 
-    from harness.export import ExportPlan, chunk_size
+    from seebench.generate.export import ExportPlan, chunk_size
 
     plan = lambda n, workers, size=32: ExportPlan(None, {}, 0, n, size, Path("."), workers=workers)  # noqa: E731
     assert chunk_size(plan(20, 2), object(), 20) == 10  # 10 + 10, not 16 + 4

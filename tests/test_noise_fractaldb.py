@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness import ConfigError
+from seebench import ConfigError
 from seebench_plugins.noise.base import image_rng
 from seebench_plugins.noise.fractaldb import SEARCH_SIZE, FractalDB, flip, weight_variants
 from seebench_plugins.noise.fractaldb_ifs import canvas_pixels, choice_table, fill_rate

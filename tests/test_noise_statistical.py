@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import kurtosis
 
-from harness import ConfigError
+from seebench import ConfigError
 from references.statistical import build_pyramid
 from seebench_plugins.noise import spectral, wmm
 from seebench_plugins.noise.base import image_rng

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness import ConfigError
+from seebench import ConfigError
 from seebench_plugins.noise.pink_noise import pink_noise
 from seebench_plugins.noise.stylegan import StyleGANNoise
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-import harness
+import seebench
 from repr_cells import ref, registry, one_thread  # noqa: F401 (autouse fixture)
 
 MINE = {
-    harness.ENCODER: ["resnet18", "resnet50", "timm:*", "alexnet-small", "raw-pixels", "mean-colors"],
-    harness.OBJECTIVE: ["align-uniform", "moco-v2", "simclr"],
-    harness.SOURCE: ["digits", "image-folder", "torchvision:*"],
-    harness.EVALUATOR: ["linear-probe"],
+    seebench.ENCODER: ["resnet18", "resnet50", "timm:*", "alexnet-small", "raw-pixels", "mean-colors"],
+    seebench.OBJECTIVE: ["align-uniform", "moco-v2", "simclr"],
+    seebench.SOURCE: ["digits", "image-folder", "torchvision:*"],
+    seebench.EVALUATOR: ["linear-probe"],
 }
 
 
 def build(name, **params):
-    r = ref(harness.ENCODER, name, **params)
+    r = ref(seebench.ENCODER, name, **params)
     torch.manual_seed(0)
-    return registry().get(harness.ENCODER, name).factory(**dict(r.params))
+    return registry().get(seebench.ENCODER, name).factory(**dict(r.params))
 
 
 @pytest.mark.parametrize("name,params,size", [
@@ -40,7 +40,7 @@ def test_features_have_feature_dim(name, params, size):
 
 
 def test_timm_variant_comes_from_the_name():
-    assert ref(harness.ENCODER, "timm:resnet34").params["variant"] == "resnet34"
+    assert ref(seebench.ENCODER, "timm:resnet34").params["variant"] == "resnet34"
     assert build("timm:resnet34", width=0.125).model_name == "resnet34"
 
 
@@ -61,18 +61,18 @@ def test_alexnet_small_probe_on_fc6_and_objective_on_normalised_128d():
 ])
 def test_image_sizes_a_model_cannot_take_are_a_clear_error(name, params, size, match):
     model = build(name, **params).eval()
-    with pytest.raises(harness.ConfigError, match=match):
+    with pytest.raises(seebench.ConfigError, match=match):
         model(torch.randn(2, 3, size, size))
 
 
 def test_unknown_timm_model_is_a_clear_error():
-    with pytest.raises(harness.ConfigError, match="timm has no such model.*resnet34"):
+    with pytest.raises(seebench.ConfigError, match="timm has no such model.*resnet34"):
         build("timm:resnet43")
 
 
 def test_baselines_drop_the_objective_and_name_their_row():
     for name in ("raw-pixels", "mean-colors"):
-        comp = registry().get(harness.ENCODER, name)
+        comp = registry().get(seebench.ENCODER, name)
         assert comp.uses == ()
         assert comp.metadata["role"] == "baseline" and comp.metadata["baseline_label"] == name
         assert list(build(name).parameters()) == []
@@ -84,5 +84,5 @@ def test_every_component_has_a_description_and_defaults():
             comp = registry().get(kind, name)
             assert comp.description and "\n" not in comp.description
             comp.resolve_params({"variant": "x"} if name.endswith(":*") else {})  # defaults are valid
-            if kind == harness.SOURCE:
+            if kind == seebench.SOURCE:
                 assert comp.metadata["role"] == "real"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import harness
+import seebench
 from repr_cells import cell, context, one_thread  # noqa: F401 (autouse fixture)
 
 TINY_ENCODER = ("alexnet-small", {"width": 0.0625})
@@ -49,7 +49,7 @@ def test_nan_loss_stops_the_cell_with_the_step(tmp_path):
         return value * float("nan") if len(calls) == 3 else value
 
     obj.loss = loss
-    with pytest.raises(harness.CellFailed, match=r"loss became nan at step 3 of 5"):
+    with pytest.raises(seebench.CellFailed, match=r"loss became nan at step 3 of 5"):
         obj.pretrain(ctx.encoder(), ctx.pretraining_data(), ctx)
 
 
@@ -91,7 +91,7 @@ def test_checkpoint_from_another_configuration_is_refused(tmp_path):
     ctx = context(c, tmp_path / "mine")
     foreign = next((tmp_path / "other" / "checkpoints").glob("*/pretrain.pt"))
     (ctx.checkpoint_dir / "pretrain.pt").write_bytes(foreign.read_bytes())
-    with pytest.raises(harness.CellFailed, match="another configuration"):
+    with pytest.raises(seebench.CellFailed, match="another configuration"):
         ctx.build_ref(c.objective).pretrain(ctx.encoder(), ctx.pretraining_data(), ctx)
 
 

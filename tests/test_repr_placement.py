@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from harness import Budget, Cell
-from harness.cell_runner import run_cell
+from seebench import Budget, Cell
+from seebench.run.cell_runner import run_cell
 from repr_cells import one_thread, ref, registry  # noqa: F401
 from seebench_plugins.random_placement import place_randomly
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import harness
+import seebench
 from repr_cells import cell, context, one_thread  # noqa: F401 (autouse fixture)
 from seebench_plugins.noise.device import resolve_device
 
@@ -63,9 +63,9 @@ def test_moco_key_encoder_trains_under_bf16_and_channels_last(tmp_path):
 
 def test_device_selection(monkeypatch):
     monkeypatch.setenv("SEEBENCH_DEVICE", "cpu")
-    assert harness.default_device() == torch.device("cpu")
+    assert seebench.default_device() == torch.device("cpu")
     monkeypatch.delenv("SEEBENCH_DEVICE")
-    assert harness.default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert seebench.default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("stylegan-random", "cpu") == torch.device("cpu")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="torch sees no CUDA GPU; use 'auto' or 'cpu'"):

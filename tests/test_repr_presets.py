@@ -7,8 +7,8 @@ import collections
 
 import pytest
 
-from harness import GENERATOR
-from harness.matrix import load_matrix, preset_names
+from seebench import GENERATOR
+from seebench.matrix.config import load_matrix, preset_names
 
 from conftest import seebench
 
@@ -130,7 +130,7 @@ def test_imagenet100_class_list_ships_with_the_package(tmp_path):
 
 def test_paper_large_featvis_dead_leaves_visualises_the_dead_leaves_row_encoder(registry):
     """Its nested MoCo v2 pretraining is the dead-leaves-shapes cell itself: one cached encoder, trained once."""
-    from harness import ENCODER, OBJECTIVE, Cell, component_ref
+    from seebench import ENCODER, OBJECTIVE, Cell, component_ref
 
     matrix = load_matrix("paper-large", registry)
     by_row = {c.row: c for c in matrix.cells}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import harness
-from harness import Cell
-from harness.matrix import load_matrix
+import seebench
+from seebench import Cell
+from seebench.matrix.config import load_matrix
 from repr_cells import cell, context, one_thread, registry  # noqa: F401 (autouse fixture)
 
 LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard" / "results"
@@ -17,7 +17,7 @@ LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard" / "results"
 
 @pytest.mark.parametrize("probe", ["linear-probe", "knn"])
 def test_the_default_image_size_leaves_keys_unchanged(probe):
-    comp = registry().get(harness.EVALUATOR, probe)
+    comp = registry().get(seebench.EVALUATOR, probe)
     assert "image_size" not in comp.resolve_params({})  # 0, the default, is not part of the key
     assert comp.resolve_params({"image_size": 0}) == comp.resolve_params({})
     assert comp.resolve_params({"image_size": 64})["image_size"] == 64
@@ -33,7 +33,7 @@ def test_published_probe_results_keep_their_keys():
         ev = result["cell"]["evaluator"]
         if ev["name"] not in ("linear-probe", "knn"):
             continue
-        resolved = registry().get(harness.EVALUATOR, ev["name"]).resolve_params(ev["params"])
+        resolved = registry().get(seebench.EVALUATOR, ev["name"]).resolve_params(ev["params"])
         assert resolved == ev["params"], path.name
         assert Cell.from_dict(result["cell"]).key == result["key"]
         checked += 1
@@ -42,7 +42,7 @@ def test_published_probe_results_keep_their_keys():
 
 @pytest.mark.parametrize("probe", ["linear-probe", "knn"])
 def test_a_probe_embeds_at_its_own_image_size(probe, tmp_path, monkeypatch):
-    import harness.context as hc
+    import seebench.run.context as hc
 
     seen = []
     original = hc.extract_features

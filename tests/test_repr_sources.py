@@ -7,13 +7,13 @@ import pytest
 import torch
 from PIL import Image
 
-import harness
+import seebench
 from repr_cells import ref, registry, one_thread  # noqa: F401 (autouse fixture)
 
 
 def source(name, **params):
-    r = ref(harness.SOURCE, name, **params)
-    return registry().get(harness.SOURCE, name).factory(**dict(r.params))
+    r = ref(seebench.SOURCE, name, **params)
+    return registry().get(seebench.SOURCE, name).factory(**dict(r.params))
 
 
 def test_digits_are_bundled_uint8_and_split_without_overlap():
@@ -54,30 +54,30 @@ def test_class_list_naming_a_missing_folder_is_a_clear_error(tmp_path):
     make_folder(tmp_path / "data", ["cat"], per_class=2)
     (tmp_path / "list.txt").write_text("cat\nzebra\n")
     s = source("image-folder", root=str(tmp_path / "data"), classes_file=str(tmp_path / "list.txt"))
-    with pytest.raises(harness.DataMissingError, match="missing under .*: zebra"):
+    with pytest.raises(seebench.DataMissingError, match="missing under .*: zebra"):
         s.load("train")
 
 
 def test_empty_class_folder_is_a_clear_error(tmp_path):
     make_folder(tmp_path / "data", ["cat"], per_class=2)
     (tmp_path / "data" / "empty").mkdir()
-    with pytest.raises(harness.DataMissingError, match="empty holds no images"):
+    with pytest.raises(seebench.DataMissingError, match="empty holds no images"):
         source("image-folder", root=str(tmp_path / "data")).load("train")
 
 
 def test_missing_root_is_a_clear_error(tmp_path):
-    with pytest.raises(harness.DataMissingError, match="is not a folder"):
+    with pytest.raises(seebench.DataMissingError, match="is not a folder"):
         source("image-folder", root=str(tmp_path / "nothing")).load("train")
 
 
 def test_torchvision_dataset_absent_without_download_says_where_to_put_it(tmp_path):
     s = source("torchvision:CIFAR10", root=str(tmp_path))
-    with pytest.raises(harness.DataMissingError, match=r"not in .*CIFAR10.*download=true"):
+    with pytest.raises(seebench.DataMissingError, match=r"not in .*CIFAR10.*download=true"):
         s.load("train")
 
 
 def test_unknown_torchvision_dataset_suggests_names():
-    with pytest.raises(harness.ConfigError, match="did you mean CIFAR10"):
+    with pytest.raises(seebench.ConfigError, match="did you mean CIFAR10"):
         source("torchvision:CIFAR11")
 
 

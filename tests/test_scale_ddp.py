@@ -20,9 +20,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from harness import CellFailed, ConfigError, cli
-from harness.cell_runner import run_cell
-from harness.executors import execute_cell, get_executor
+from seebench import CellFailed, ConfigError
+from seebench.cli import main as cli
+from seebench.run.cell_runner import run_cell
+from seebench.executors.local import execute_cell, get_executor
 from repr_cells import cell, context, one_thread, registry  # noqa: F401 (autouse fixture)
 
 TINY_ENCODER = ("alexnet-small", {"width": 0.0625})

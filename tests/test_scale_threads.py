@@ -8,14 +8,16 @@ import torch
 from rich.console import Console
 
 from conftest import seebench
-from harness import EVALUATOR, Budget, Cell, Component, ComponentRef, ConfigError, hookimpl, leaderboard, render
-from harness.cell_runner import run_cell
-from harness.executors import LocalExecutor
-from harness.plugin_manager import load_registry
-from harness.publish import regenerate
-from harness.ray_executor import RayExecutor
-from harness.store import ResultStore
-from harness.threads import rank_threads, threads_for_cpus
+from seebench import EVALUATOR, Budget, Cell, Component, ComponentRef, ConfigError, hookimpl
+from seebench.leaderboard import table as leaderboard
+from seebench.leaderboard import render
+from seebench.run.cell_runner import run_cell
+from seebench.executors.local import LocalExecutor
+from seebench.plugins.manager import load_registry
+from seebench.leaderboard.publish import regenerate
+from seebench.executors.ray_executor import RayExecutor
+from seebench.results.store import ResultStore
+from seebench.run.threads import rank_threads, threads_for_cpus
 from test_core_leaderboard import result
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from harness import SOURCE, Component, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ImageSet, Param, hookimpl
 
 from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
 from .scenes import render_cup_scene

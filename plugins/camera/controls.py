@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness import GENERATOR, SOURCE, CellFailed, Component, Param
+from seebench import GENERATOR, SOURCE, CellFailed, Component, Param
 
 from .dcgan import keyed_seed
 from .power import prnu_content

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from harness import (GENERATOR, CellFailed, Component, Param, atomic_write_text, hookimpl, load_tensors, load_torch,
+from seebench import (GENERATOR, CellFailed, Component, Param, atomic_write_text, hookimpl, load_tensors, load_torch,
                      read_or_set_aside, save_tensors, save_torch, to_rgb, to_uint8)
 
 from .dcgan_nets import Discriminator, Generator, weights_init

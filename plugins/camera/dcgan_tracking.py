@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from harness import ENCODER, to_model_input
+from seebench import ENCODER, to_model_input
 
 from .kid_fd import kid_score
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from harness import EVALUATOR, SOURCE, Component, Param, hookimpl
+from seebench import EVALUATOR, SOURCE, Component, Param, hookimpl
 
 from . import prnu, spectra
 from .controls import control_components

@@ -9,7 +9,7 @@ from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from harness import EVALUATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, Component, Param, hookimpl
 
 from .samples import COMMON_PARAMS, real_and_fake_features
 

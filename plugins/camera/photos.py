@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from harness import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
 
 from .exif import ExifInfo, matches_camera, read_exif
 from .frames import (MODES, check_fractions, check_split, crop_positions, nested_subset, position_names, resize_frame,

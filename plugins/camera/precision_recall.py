@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness import EVALUATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, Component, Param, hookimpl
 
 from .samples import COMMON_PARAMS, real_and_fake_features
 

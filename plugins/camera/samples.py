@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from harness import Param, load_tensors, save_tensors, to_model_input
+from seebench import Param, load_tensors, save_tensors, to_model_input
 
 from .source_spec import resolve_source
 

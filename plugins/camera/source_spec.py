@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from harness import SOURCE, ConfigError
-from harness.specs import parse_component_spec
+from seebench import SOURCE, ConfigError
+from seebench.matrix.specs import parse_component_spec
 
 
 def resolve_source(ctx: Any, spec: str, extra: Mapping[str, Any] | None = None,

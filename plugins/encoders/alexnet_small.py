@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import ENCODER, Component, ConfigError, Param, hookimpl
+from seebench import ENCODER, Component, ConfigError, Param, hookimpl
 
 # Channels of Wang & Isola's SmallAlexNet (used by Baradad et al. at 64 px): conv1..conv5, fc.
 CONV = (96, 192, 384, 384, 192)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness import ENCODER, Component, Param, hookimpl
+from seebench import ENCODER, Component, Param, hookimpl
 
 
 class RawPixels(nn.Module):

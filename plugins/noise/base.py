@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from harness import ConfigError
+from seebench import ConfigError
 
 MIN_SIZE, MAX_SIZE = 32, 512
 

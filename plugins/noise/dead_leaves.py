@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from harness import GENERATOR, Component, ConfigError, Param, hookimpl
+from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
 from .base import PerImageGenerator, check_range, image_rng
 from .leaves import KINDS, Leaves, paint

@@ -8,7 +8,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from harness import GENERATOR, Component, Param, hookimpl, to_uint8
+from seebench import GENERATOR, Component, Param, hookimpl, to_uint8
 
 from .device import resolve_device
 from .featvis_fit import pretrained_network

@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from harness import ENCODER, GENERATOR, OBJECTIVE, Budget, Cell, CellContext, ComponentRef, ConfigError
-from harness import component_ref as matrix_component_ref
+from seebench import ENCODER, GENERATOR, OBJECTIVE, Budget, Cell, CellContext, ComponentRef, ConfigError
+from seebench import component_ref as matrix_component_ref
 
 FIT_EVALUATOR = ComponentRef("evaluator", "featvis-fit")  # a nested cell has no evaluator; fixes its key
 

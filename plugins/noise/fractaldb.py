@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from harness import GENERATOR, Component, ConfigError, Param, hookimpl
+from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
 from .base import PerImageGenerator, check_range, image_rng
 from .fractaldb_ifs import CHOICE_LEVELS, PAD, canvas_pixels, chaos_game, choice_table, fill_rate, random_ifs, walk_shape

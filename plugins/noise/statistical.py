@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import GENERATOR, Component, ConfigError, Param, hookimpl
+from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
 from . import spectral
 from . import wmm

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness import GENERATOR, Component, Param, hookimpl
+from seebench import GENERATOR, Component, Param, hookimpl
 
 from .device import resolve_device
 from .fixed_threads import torch_threads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness import OBJECTIVE, Component, Param, hookimpl
+from seebench import OBJECTIVE, Component, Param, hookimpl
 
 from .loop import Pretrainer, common_params
 

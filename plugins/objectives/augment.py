@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torchvision.transforms.v2 as T
 
-from harness import to_model_input, to_rgb
+from seebench import to_model_input, to_rgb
 
 from .batched_augment import augment_batch
 

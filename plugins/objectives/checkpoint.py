@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import CellFailed, load_torch, read_or_set_aside, save_torch
+from seebench import CellFailed, load_torch, read_or_set_aside, save_torch
 
 FORMAT = 1
 

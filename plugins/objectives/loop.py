@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness import CellFailed, content_key
+from seebench import CellFailed, content_key
 
 from . import checkpoint
 from .augment import TwoViews

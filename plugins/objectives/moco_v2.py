@@ -7,7 +7,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from harness import OBJECTIVE, Component, Param, hookimpl
+from seebench import OBJECTIVE, Component, Param, hookimpl
 
 from .loop import Pretrainer, common_params
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from harness import OBJECTIVE, Component, Param, hookimpl
+from seebench import OBJECTIVE, Component, Param, hookimpl
 
 from .loop import Pretrainer, common_params
 

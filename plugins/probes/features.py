@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import Param
+from seebench import Param
 
 IMAGE_SIZE = Param("image_size", 0, "embed the probe's images at this size (0: the budget's image_size); the "
                    "paper's small scale probes at 64 px while pretraining on 128 px images", minimum=0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from harness import EVALUATOR, Component, Param, hookimpl, topk_accuracy
+from seebench import EVALUATOR, Component, Param, hookimpl, topk_accuracy
 
 from .features import IMAGE_SIZE, labelled_features
 from .logreg import fit_lbfgs, fit_paper, standardize

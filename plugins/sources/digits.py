@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from harness import SOURCE, Component, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ImageSet, Param, hookimpl
 
 
 class Digits:

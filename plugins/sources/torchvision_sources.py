@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
 
 DEFAULT_ROOT = os.path.join("~", ".cache", "seebench", "datasets")
 

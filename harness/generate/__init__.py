@@ -1,0 +1,1 @@
+"""The generator verbs' back-end: image grids and resumable export to disk."""

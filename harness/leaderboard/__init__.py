@@ -1,0 +1,1 @@
+"""Results into tables, statistics, charts, the HTML page, and publishing."""

@@ -1,0 +1,1 @@
+"""Planning a run before it starts: cost estimates and --dry-run."""

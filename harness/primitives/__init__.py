@@ -1,0 +1,1 @@
+"""Primitives used everywhere, each written once: atomic writes, self-checking cache files."""

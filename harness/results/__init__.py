@@ -1,0 +1,1 @@
+"""The result store: one validated JSON file per cell key, its schema and provenance."""
