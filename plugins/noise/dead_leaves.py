@@ -130,8 +130,9 @@ def seebench_register_generators():
             kind=GENERATOR, name=family, factory=_factory(family, textured),
             description=DESCRIPTION[family], params=params, tags=("dead-leaves",),
             # textures 3 / others 2: the official painter (on top until covered), OpenCV's pixels,
-            # the official radius grid and colours; textures full-size, aligned, 10,000 (issue 11)
-            version="3" if textured else "2",
+            # the official radius grid and colours; textures full-size, aligned, 10,000 (issue 11);
+            # textures 4: spectrum-color-wmm's version 3 (its faster WMM rounds floats differently)
+            version="4" if textured else "2",
             metadata={"role": "synthetic", "family": family,
                       "reference": {"imagenet100-top1": REFERENCE[family]}},
         ))

@@ -35,6 +35,31 @@ def magnitude(size: int, slope_x: float, slope_y: float) -> np.ndarray:
     return amp.astype(np.float32)
 
 
+def field_std(amp: np.ndarray, size: int) -> float:
+    """Std of the size x size field whose rfft2 magnitude is `amp` (zero at DC), by Parseval."""
+    weight = np.full(amp.shape[-1], 2.0)
+    weight[0] = 1.0
+    if size % 2 == 0:
+        weight[-1] = 1.0  # the Nyquist column has no mirror
+    return float(np.sqrt((amp.astype(np.float64) ** 2 * weight).sum()) / size**2)
+
+
+def imposed_spectrum(x: np.ndarray, amp: np.ndarray, amp_std: float) -> np.ndarray:
+    """rfft2 of impose_spectrum(x, amp) without going back to pixels: each channel's phase with
+    magnitude `amp` scaled to the channel's std (amp_std = field_std(amp)), its mean at DC."""
+    size = x.shape[-1]
+    mean = x.mean(axis=(1, 2))
+    std = x.std(axis=(1, 2))
+    spec = sfft.rfft2(x)
+    gain = np.abs(spec)
+    np.maximum(gain, np.float32(1e-30), out=gain)
+    np.divide(amp, gain, out=gain)
+    spec *= gain
+    spec *= (std / np.float32(amp_std)).astype(np.float32)[:, None, None]
+    spec[:, 0, 0] = mean * np.float32(size * size)
+    return spec
+
+
 def impose_spectrum(x: np.ndarray, amp: np.ndarray) -> np.ndarray:
     """(C, H, W) -> each channel with magnitude `amp`, its own phase, its own mean and std kept."""
     size = x.shape[-1]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft as sfft
 
 from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
-from . import spectral
-from . import wmm
+from . import histogram_match, spectral, wmm
 from .base import PerImageGenerator, check_range, image_rng
 
 
@@ -53,13 +53,16 @@ class StatisticalNoise(PerImageGenerator):
         colours = spectral.ColourModel(rng, size) if self.color or self.correlate_channels else None
         targets = wmm.draw_targets(rng, size, *self.r_range) if self.use_wmm else None
         x = rng.random((3, size, size), dtype=np.float32) * np.float32(256)
+        amp_std = spectral.field_std(amp, size) if amp is not None else None
+        colour_table = histogram_match.Targets(colours.quantiles, colours.values) if self.color else None
         for _ in range(self.iterations):
-            if amp is not None:
+            if targets is not None:  # the spectrum's output goes to the pyramid as its rfft2
+                spec = spectral.imposed_spectrum(x, amp, amp_std) if amp is not None else sfft.rfft2(x)
+                x = wmm.impose_wmm_spectrum(spec, size, targets)
+            elif amp is not None:
                 x = spectral.impose_spectrum(x, amp)
-            if targets is not None:
-                x = wmm.impose_wmm(x, targets)
             if self.color:
-                x = wmm.match_rows([x.reshape(3, -1)], colours.quantiles, colours.values)[0].reshape(x.shape)
+                x = histogram_match.match_rows([x.reshape(3, -1)], colour_table, overwrite=True)[0].reshape(x.shape)
             elif targets is None:
                 break  # the spectrum alone: every later round gives back the same image
         if self.correlate_channels:
@@ -118,7 +121,10 @@ def seebench_register_generators():
             description=desc,
             params=(_SPECTRUM if use_spectrum else ()) + (_WMM if use_wmm else ()) + _ALL,
             tags=("statistical",),
-            version="2",  # issue 11: the official model (colour, per-band WMM targets, |fx|^sx + |fy|^sy)
+            # 2 (issue 11): the official model (colour, per-band WMM targets, |fx|^sx + |fy|^sy);
+            # 3 for the WMM families (issue 11, speed): the spectrum handed to the pyramid as its
+            # rfft2, each band rescaled only in std (its mean dropped by synthesis): new float rounding
+            version="3" if use_wmm else "2",
             metadata={"role": "synthetic", "family": name, "reference": {"imagenet100-top1": ref}},
         )
         for name, color, use_wmm, use_spectrum, ref, desc in FAMILIES

@@ -9,8 +9,10 @@ from functools import lru_cache
 import numpy as np
 import scipy.fft as sfft
 
+from . import histogram_match
+from .histogram_match import WORKSPACE, match_rows  # noqa: F401  (match_rows: wmm's public name too)
+
 N_ORIENT = 4  # pyrtools SteerablePyramidFreq order 3
-_GRID = 1024  # bins of the empirical-CDF map per band
 _X = np.arange(-200, 200.5, 0.5)  # official sample_wmm_model: the target histogram's support
 _CONST = math.sqrt(2 ** (2 * (N_ORIENT - 1)) * math.factorial(N_ORIENT - 1) ** 2
                    / (N_ORIENT * math.factorial(2 * (N_ORIENT - 1))))
@@ -51,6 +53,19 @@ def level_filters(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     low = _lowpass(rho, np.pi / 2)
     oriented = _oriented(rho, theta, np.sqrt(np.clip(1.0 - low**2, 0, None)))
     return oriented, low.astype(np.float32), _lowpass(rho, np.pi).astype(np.float32)
+
+
+@lru_cache(maxsize=32)
+def _high_filter(size: int) -> np.ndarray:
+    """The highpass residual's filter: sqrt(1 - top^2)."""
+    top = level_filters(size)[2]
+    return np.sqrt(np.clip(1.0 - top**2, 0, None))
+
+
+@lru_cache(maxsize=32)
+def _synthesis_filters(size: int) -> np.ndarray:
+    """conj of level_filters(size)'s oriented filters."""
+    return np.conj(level_filters(size)[0])
 
 
 @lru_cache(maxsize=16)
@@ -97,13 +112,18 @@ def decimated(size: int, n_scales: int) -> bool:
 class Targets:
     """Per band row (highpass x 3 channels, then per level 3 channels x 4 orientations): the
     target's cumulative histogram `quantiles` (rows, 801) over values `values` (rows, 801), and
-    its mean and std."""
+    its mean and std; `table`: the two laid out for match_rows."""
 
     quantiles: np.ndarray
     values: np.ndarray
     mean: np.ndarray
     std: np.ndarray
     n_scales: int
+    table: histogram_match.Targets | None = None
+
+    def __post_init__(self):
+        if self.table is None:
+            self.table = histogram_match.Targets(self.quantiles, self.values)
 
 
 def draw_targets(rng: np.random.Generator, size: int, r_min: float = 0.4, r_max: float = 0.8) -> Targets:
@@ -127,118 +147,81 @@ def draw_targets(rng: np.random.Generator, size: int, r_min: float = 0.4, r_max:
                    std * scale, n_scales)
 
 
-def match_rows(blocks: list[np.ndarray], quantiles: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
-    """Histogram-match every row of every (rows_b, N_b) block to its target (official match_cumulative_cdf).
+def _rescale(x: np.ndarray, std: np.ndarray) -> None:
+    """Rows of x to the given std (official: after the match, x = (x - m)/s * stdb + meanb).
 
-    A value of rank k among N goes to the target value at cumulative probability k/N, read off
-    (quantiles, values) of its row (rows of all blocks stacked, in block order) by linear
-    interpolation, clamped to the first value below the target's first quantile. The rank is
-    read off a 1024-bin histogram of the row (np.bincount), its CDF at the bin edges mapped to
-    target values with one np.interp call for all rows (each row shifted by 2 on both axes), and
-    each coefficient interpolated within its bin: O(N), no sort.
-    """
-    stride = _GRID + 1
-    counts, frac, index, sizes = [], [], [], []
-    for bands in blocks:
-        nb, n = bands.shape
-        lo = bands.min(1, keepdims=True)
-        hi = bands.max(1, keepdims=True)
-        pos = bands - lo
-        pos *= np.float32(_GRID - 1e-3) / np.maximum(hi - lo, np.float32(1e-12))
-        floor = np.floor(pos)
-        pos -= floor  # the fraction within the bin (float32, exact)
-        idx = floor.astype(np.intp)
-        idx += (np.arange(nb, dtype=np.intp) * stride)[:, None]
-        counts.append(np.bincount(idx.ravel(), minlength=nb * stride).reshape(nb, stride))
-        frac.append(pos); index.append(idx); sizes.append(np.full((nb, 1), float(n)))
-    counts = np.concatenate(counts) if len(counts) > 1 else counts[0]
-    rows = counts.shape[0]
-    if quantiles.shape[0] != rows:
-        raise ValueError(f"match_rows: {quantiles.shape[0]} targets for {rows} rows")
-    n = np.concatenate(sizes)
-    cdf = np.empty((rows, stride), dtype=np.float64)
-    cdf[:, 0] = 0.0
-    np.cumsum(counts[:, :-1], axis=1, out=cdf[:, 1:])
-    cdf[:, 0] = 1.0  # the lowest value has rank 1
-    cdf /= n
-    np.clip(cdf, quantiles[:, :1], 1.0, out=cdf)
-    shift = 2.0 * np.arange(rows)[:, None]
-    table = np.interp((cdf + shift).ravel(), (quantiles + shift).ravel(),
-                      np.broadcast_to(values, quantiles.shape).ravel()).astype(np.float32).reshape(rows, stride)
-    slope = np.zeros((rows, stride), dtype=np.float32)
-    np.subtract(table[:, 1:], table[:, :-1], out=slope[:, :-1])
-    out, first = [], 0
-    for pos, idx in zip(frac, index):
-        nb = pos.shape[0]
-        val = table[first:first + nb].ravel().take(idx)
-        pos *= slope[first:first + nb].ravel().take(idx)
-        pos += val
-        out.append(pos)
-        first += nb
-    return out
-
-
-def _restandardise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """Rows of x to the given mean and std (official: after the match, x = (x - m)/s * stdb + meanb)."""
-    m = x.mean(1, keepdims=True)
-    s = x.std(1, keepdims=True)
-    x -= m
-    x *= (std[:, None] / (s + 1e-30)).astype(np.float32)
-    x += mean[:, None].astype(np.float32)
-    return x
+    The mean is left as it is: every band filter is zero at DC, so synthesis drops it."""
+    n = x.shape[1]
+    total = x.sum(1)
+    square = WORKSPACE.get("square", x.shape, np.float32)
+    np.multiply(x, x, out=square)
+    var = square.sum(1, dtype=np.float64) / n - (total.astype(np.float64) / n) ** 2
+    x *= (std / np.sqrt(np.maximum(var, 1e-60)))[:, None].astype(np.float32)
 
 
 def _match_blocks(blocks: list[np.ndarray], t: Targets) -> list[np.ndarray]:
-    out = match_rows(blocks, t.quantiles, t.values)
+    out = match_rows(blocks, t.table, overwrite=True)
     first = 0
     for b in out:
-        _restandardise(b, t.mean[first:first + len(b)], t.std[first:first + len(b)])
+        _rescale(b, t.std[first:first + len(b)])
         first += len(b)
     return out
 
 
 def impose_wmm(fields: np.ndarray, t: Targets) -> np.ndarray:
-    """Official impose_wmm on (3, H, W): analyse each channel, match every band but the lowpass
-    residual (the highpass residual too) to its target, synthesise.
+    """Official impose_wmm on (3, H, W) fields (see impose_wmm_spectrum)."""
+    return impose_wmm_spectrum(sfft.rfft2(fields), fields.shape[-1], t)
+
+
+def impose_wmm_spectrum(spec: np.ndarray, size: int, t: Targets) -> np.ndarray:
+    """Official impose_wmm, from the (3, size, size//2+1) rfft2 of the fields: analyse each
+    channel, match every band but the lowpass residual (the highpass residual too) to its target,
+    synthesise; returns the (3, size, size) fields.
 
     Sizes divisible by 2^(n_scales+1) use the decimated pyramid, pyrtools' layout (each level at
     half the size of the one above, coefficients as its cropped inverse FFTs give them); lowpassing
     is done after the crop (the filter is zero outside it) and added back only where non-zero.
     """
-    c, h, w = fields.shape
+    c = spec.shape[0]
     n_scales = t.n_scales
-    if h != w or not decimated(h, n_scales):
-        return _impose_undecimated(fields, t)
-    spec = sfft.rfft2(fields)
-    top = level_filters(h)[2]
-    high_filter = np.sqrt(np.clip(1.0 - top**2, 0, None))
-    blocks = [sfft.irfft2(spec * high_filter, s=(h, w)).reshape(c, h * w)]
+    if not decimated(size, n_scales):
+        return _impose_undecimated(spec, size, t)
+    ws = WORKSPACE
+    top, high_filter = level_filters(size)[2], _high_filter(size)
+    filtered = ws.get("filtered", spec.shape, np.complex64)
+    blocks = [sfft.irfft2(np.multiply(spec, high_filter, out=filtered), s=(size, size)).reshape(c, size * size)]
     cur = spec * top
     for j in range(n_scales):
-        n = h >> j
-        blocks.append(sfft.irfft2(cur[:, None] * level_filters(n)[0], s=(n, n)).reshape(c * N_ORIENT, n * n))
+        n = size >> j
+        oriented = level_filters(n)[0]
+        prod = ws.get("oriented", (c,) + oriented.shape, np.complex64)
+        np.multiply(cur[:, None], oriented, out=prod)
+        blocks.append(sfft.irfft2(prod, s=(n, n)).reshape(c * N_ORIENT, n * n))
         cur = _crop(cur) * _cropped_lowpass(n)
     matched = _match_blocks(blocks, t)
     for j in reversed(range(n_scales)):  # synthesis from the coarsest level up
-        n = h >> j
+        n = size >> j
         sub = sfft.rfft2(matched[j + 1].reshape(c, N_ORIENT, n, n))
-        sub *= np.conj(level_filters(n)[0])
+        sub *= _synthesis_filters(n)
         nxt = sub.sum(1)
-        _add_uncropped(nxt, cur * _cropped_lowpass(n))
+        cur *= _cropped_lowpass(n)
+        _add_uncropped(nxt, cur)
         cur = nxt
-    out = cur * top + sfft.rfft2(matched[0].reshape(c, h, w)) * high_filter
-    return sfft.irfft2(out, s=(h, w))
+    cur *= top
+    high = sfft.rfft2(matched[0].reshape(c, size, size))
+    high *= high_filter
+    cur += high
+    return sfft.irfft2(cur, s=(size, size))
 
 
-def _impose_undecimated(fields: np.ndarray, t: Targets) -> np.ndarray:
-    c, h, w = fields.shape
-    high, bands, low = filters(h, t.n_scales)
-    spec = sfft.rfft2(fields)
-    blocks = [sfft.irfft2(spec * high, s=(h, w)).reshape(c, h * w)]
+def _impose_undecimated(spec: np.ndarray, size: int, t: Targets) -> np.ndarray:
+    c = spec.shape[0]
+    high, bands, low = filters(size, t.n_scales)
+    blocks = [sfft.irfft2(spec * high, s=(size, size)).reshape(c, size * size)]
     for j in range(t.n_scales):
-        blocks.append(sfft.irfft2(spec[:, None] * bands[j], s=(h, w)).reshape(c * N_ORIENT, h * w))
+        blocks.append(sfft.irfft2(spec[:, None] * bands[j], s=(size, size)).reshape(c * N_ORIENT, size * size))
     matched = _match_blocks(blocks, t)
-    out = spec * low**2 + sfft.rfft2(matched[0].reshape(c, h, w)) * high
+    out = spec * low**2 + sfft.rfft2(matched[0].reshape(c, size, size)) * high
     for j in range(t.n_scales):
-        out += (sfft.rfft2(matched[j + 1].reshape(c, N_ORIENT, h, w)) * np.conj(bands[j])).sum(1)
-    return sfft.irfft2(out, s=(h, w))
+        out += (sfft.rfft2(matched[j + 1].reshape(c, N_ORIENT, size, size)) * np.conj(bands[j])).sum(1)
+    return sfft.irfft2(out, s=(size, size))
