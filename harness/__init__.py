@@ -30,6 +30,7 @@ from seebench.api.errors import (
     UnknownComponentError,
 )
 from seebench.api.hookspecs import hookimpl
+from seebench.plugins.manager import RegistrySpec
 from seebench.api.images import ImageSet, to_model_input, to_rgb, to_uint8
 from seebench.matrix.config import component_ref
 
@@ -38,7 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AXES", "Budget", "atomic_write_bytes", "atomic_write_text", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
     "ConfigError", "DamagedCacheFile", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
-    "OBJECTIVE", "Param", "PluginError", "PretrainData", "ResultFileError", "SOURCE",
+    "OBJECTIVE", "Param", "PluginError", "PretrainData", "RegistrySpec", "ResultFileError", "SOURCE",
     "SeebenchError", "UnknownComponentError", "component_ref", "content_key", "default_device", "hookimpl",
     "load_tensors", "load_torch", "read_or_set_aside", "save_tensors", "save_torch",
     "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",

@@ -203,7 +203,7 @@ def cmd_generate(args: argparse.Namespace, registry: Any) -> int:
     comp, params, gen = resolve_generator(registry, args.name, args.param)
     generate_images(gen, comp.name, [0], args.seed, size)  # fail fast on a bad size, before forking
     plan = ExportPlan(comp, check_plain(params), args.seed, n, size, Path(args.out),
-                      shard_size=shard, workers=workers)
+                      shard_size=shard, workers=workers, registry_spec=registry.spec())
     try:
         with _Bar(f"{comp.name} -> {args.out}", not args.quiet) as bar:
             result = export(plan, gen, progress=bar)

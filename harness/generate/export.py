@@ -37,6 +37,7 @@ class ExportPlan:
     workers: int = 1
     chunk: int = 16
     format: str = "png"
+    registry_spec: Any = None  # a RegistrySpec: how spawned workers find the generator (None: the environment's plugins)
 
     def path_of(self, index: int) -> Path:
         return self.out / f"{index // self.shard_size:05d}" / f"{index:08d}.{self.format}"
@@ -123,9 +124,9 @@ def _init_worker(state: dict[str, Any]) -> None:
     except Exception:  # pragma: no cover
         pass
     if state.get("generator") is None:  # spawn: rebuild from the registry by name
-        from seebench.plugins.manager import load_registry
+        from seebench.plugins.manager import RegistrySpec
 
-        comp = load_registry().get("generator", state["name"])
+        comp = (state.get("registry_spec") or RegistrySpec.create()).load().get("generator", state["name"])
         state = dict(state, generator=comp.build(state["params"]))
     _STATE.clear()
     _STATE.update(state)
@@ -186,7 +187,8 @@ def export(plan: ExportPlan, generator: Any, progress: Callable[[int, int], None
         (plan.out / f"{s:05d}").mkdir(exist_ok=True)
     _write_manifest(plan, "in-progress", skipped)
     state = {"name": plan.component.name, "params": plan.params, "seed": plan.seed, "size": plan.size,
-             "out": str(plan.out), "shard_size": plan.shard_size, "generator": generator}
+             "out": str(plan.out), "shard_size": plan.shard_size, "generator": generator,
+             "registry_spec": plan.registry_spec}
     if progress:
         progress(skipped, plan.n)
     chunks = list(_chunks(todo, chunk_size(plan, generator, len(todo))))

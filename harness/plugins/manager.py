@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import importlib.metadata as md
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -25,6 +28,7 @@ REGISTRATION_HOOKS = {
     "encoder": "seebench_register_encoders",
     "objective": "seebench_register_objectives",
     "evaluator": "seebench_register_evaluators",
+    "executor": "seebench_register_executors",
 }
 
 
@@ -67,14 +71,72 @@ def _distribution_of(ep: md.EntryPoint) -> tuple[str, str, str]:
     return (name, version, origin)
 
 
+def _module_name(obj: object) -> str | None:
+    """The name a worker process imports to get `obj` again: a module's name in sys.modules (a script run as
+    __main__ counts under another name it is known by, e.g. `sys.modules['my_plugin'] = sys.modules[__name__]`);
+    None for anything else (a class, an instance, a module made with types.ModuleType)."""
+    if isinstance(obj, str):
+        return obj
+    if not isinstance(obj, types.ModuleType):
+        return None
+    spec = getattr(obj, "__spec__", None)
+    name = spec.name if spec is not None else obj.__name__
+    if name != "__main__" and sys.modules.get(name) is obj:
+        return name
+    return next((key for key, mod in list(sys.modules.items()) if mod is obj and key not in ("__main__", "__mp_main__")),
+                None)
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    """How to build a registry again in another process (a Ray worker, a DDP rank, an export worker): picklable,
+    the environment's allow/block lists already read, in-process plugins as importable module names."""
+
+    allow: tuple[str, ...] = ()  # entry-point or distribution names; empty: every plugin
+    block: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()  # (plugin name, importable module name), registered in-process
+
+    @classmethod
+    def create(cls, allow: Iterable[str] | None = None, block: Iterable[str] = (),
+               extra: Iterable[tuple[str, str]] = ()) -> "RegistrySpec":
+        """`allow` None reads $SEEBENCH_PLUGINS; `block` is joined by $SEEBENCH_DISABLE_PLUGINS, now, once."""
+        allow_set = set(allow) if allow is not None else set(_split_env(os.environ.get(ENV_ALLOW)))
+        block_set = set(block) | set(_split_env(os.environ.get(ENV_BLOCK)))
+        return cls(tuple(sorted(allow_set)), tuple(sorted(block_set)), tuple((n, m) for n, m in extra))
+
+    def load(self) -> "Registry":
+        """The registry this describes; the environment of the calling process is not read again."""
+        extra = []
+        for name, module in self.extra:
+            try:
+                extra.append((name, importlib.import_module(module)))
+            except ImportError as exc:
+                raise PluginError(f"in-process plugin '{name}': module '{module}' cannot be imported in this process "
+                                  f"({type(exc).__name__}: {exc}); install it or put its folder on PYTHONPATH") from exc
+        return _build(self, extra)
+
+
 class Registry:
     """Every component of every loaded plugin, by kind and name."""
 
-    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]):
+    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo], recipe: RegistrySpec | None = None,
+                 not_importable: Iterable[str] = ()):
         self.pm = pm
         self.plugins = plugins
         self.components: dict[str, dict[str, Component]] = {k: {} for k in KINDS}
         self.warnings: list[str] = []
+        self._recipe = recipe
+        self._not_importable = list(not_importable)  # in-process plugins a worker could not import by name
+
+    def spec(self) -> RegistrySpec:
+        """What a worker process needs to build this same registry (RegistrySpec.load)."""
+        if self._not_importable:
+            name = self._not_importable[0]
+            raise PluginError(f"in-process plugin '{name}' is not an importable module, so a worker process cannot "
+                              f"load it; register a module that is in sys.modules under its name (or pass the name)")
+        if self._recipe is None:
+            raise PluginError("this registry was not built by load_registry, so it has no RegistrySpec")
+        return self._recipe
 
     # -- lookup ------------------------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
@@ -155,10 +217,18 @@ def load_registry(
 
     `allow` (default: $SEEBENCH_PLUGINS) keeps only the named entry points or distributions;
     `block` (plus $SEEBENCH_DISABLE_PLUGINS) drops them; `extra` registers (name, module) pairs
-    directly, for embedding seebench in another program.
+    directly, for embedding seebench in another program (a module, or its importable name).
+    `registry.spec()` describes the result for worker processes.
     """
-    allow_set = set(allow) if allow is not None else set(_split_env(os.environ.get(ENV_ALLOW)))
-    block_set = set(block) | set(_split_env(os.environ.get(ENV_BLOCK)))
+    extra = [(name, importlib.import_module(obj) if isinstance(obj, str) else obj) for name, obj in extra]
+    names = [(name, _module_name(obj)) for name, obj in extra]
+    recipe = RegistrySpec.create(allow, block, [(n, m) for n, m in names if m is not None])
+    return _build(recipe, extra, not_importable=[n for n, m in names if m is None])
+
+
+def _build(recipe: RegistrySpec, extra: list[tuple[str, object]], not_importable: Iterable[str] = ()) -> Registry:
+    """The registry of `recipe`, with `extra`'s objects (already imported) registered in-process."""
+    allow_set, block_set = set(recipe.allow), set(recipe.block)
     pm = _new_manager()
     infos: list[PluginInfo] = []
     warnings: list[str] = []
@@ -199,7 +269,7 @@ def load_registry(
         pm.register(obj, name=name)
         infos.append(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)", "", "registered in-process"))
 
-    registry = Registry(pm, infos)
+    registry = Registry(pm, infos, recipe, not_importable)
     registry.warnings.extend(warnings)
     info_by_name = {i.name: i for i in infos}
     for kind, hook in REGISTRATION_HOOKS.items():
