@@ -17,6 +17,7 @@ from seebench.leaderboard import render
 from seebench.leaderboard.chart import render_chart
 from seebench.leaderboard.families import GROUP_COLOUR
 from seebench.leaderboard.publish import publish
+from seebench.results.schema import SCHEMA_VERSION
 from seebench.results.store import ResultStore, load_results
 
 
@@ -29,7 +30,7 @@ def result(row, role, seed, top1, key_hint, evaluator="knn", ref=None, status="o
             "seed": seed, "budget": {"name": "small", "image_size": 32}}
     key = Cell.from_dict(cell).key  # a result's key is its cell's content key
     return {
-        "schema_version": 1, "key": key, "status": status,
+        "schema_version": SCHEMA_VERSION, "key": key, "status": status,
         "cell": cell,
         "row": row, "role": role, "metrics": {"top1": top1, "top5": min(100.0, top1 + 30)} if status == "ok" else {},
         "metric_info": {"top1": {"higher_is_better": True}}, "reference": ref or {}, "seed": seed,

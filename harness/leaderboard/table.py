@@ -19,12 +19,14 @@ def _label(ref: dict | None) -> str:
 
 
 def dedupe(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One result per cell key: the same cell published by two contributors counts once (latest wins)."""
+    """One result per cell key: the same cell published by two contributors counts once (latest wins). Returned
+    in an order that does not depend on the keys (row, seed, when finished), so statistics that depend on the
+    order (sums of floats, the bootstrap's draws) do not change when keys do."""
     best: dict[str, dict[str, Any]] = {}
     for r in results:
         if r["key"] not in best or r["finished"] > best[r["key"]]["finished"]:
             best[r["key"]] = r
-    return list(best.values())
+    return sorted(best.values(), key=lambda r: (r["row"], r["seed"], r["finished"], r["key"]))
 
 
 def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:

@@ -18,24 +18,36 @@ def content_key(payload: Any, length: int = 20) -> str:
 
 @dataclass(frozen=True)
 class ComponentRef:
-    """A component as used in one cell: its name, display label, resolved parameters, version."""
+    """A component as used in one cell: its name, display label, resolved parameters, version, and the plugin
+    that provided it.
+
+    `version` is the component's own version (`Component.version`, bumped when its numbers change for the
+    same parameters). `plugin` ("ENTRY-POINT==DISTRIBUTION-VERSION") is provenance only: releasing seebench
+    or a plugin's distribution must not change a cell's key, orphan its caches or split one cell into two
+    on a merged leaderboard, so it is recorded but not part of the identity.
+    """
 
     kind: str
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
     version: str = ""
+    plugin: str = ""
 
     def identity(self) -> dict[str, Any]:
-        """What determines the component's behaviour (the label is only for display)."""
+        """What determines the component's behaviour (the label is only for display, the plugin provenance)."""
         return {"kind": self.kind, "name": self.name, "params": dict(self.params), "version": self.version}
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.identity(), "label": self.label or self.name}
+        out = {**self.identity(), "label": self.label or self.name}
+        if self.plugin:
+            out["plugin"] = self.plugin
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "ComponentRef":
-        return cls(d["kind"], d["name"], dict(d.get("params", {})), d.get("label", d["name"]), d.get("version", ""))
+        return cls(d["kind"], d["name"], dict(d.get("params", {})), d.get("label", d["name"]), d.get("version", ""),
+                   d.get("plugin", ""))
 
 
 @dataclass(frozen=True)

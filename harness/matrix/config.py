@@ -116,19 +116,20 @@ class Matrix:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-def _version(comp: Component) -> str:
-    return f"{comp.plugin}=={comp.plugin_version}/{comp.version}"
+def _provenance(comp: Component) -> str:
+    """Which plugin (and its distribution's release) provided `comp`: recorded in results, never in a key."""
+    return f"{comp.plugin}=={comp.plugin_version}"
 
 
 def component_ref(registry: Any, kind: str | None, spec: str, params: Mapping[str, Any] | None = None,
                   where: str = "component", label: str | None = None) -> ComponentRef:
     """`NAME[:k=v,...]` (plus `params`) -> the ComponentRef a matrix makes of it: resolved parameters
-    and the same version string, so a plugin building a nested cell gets the key a matrix cell of the
+    and the same version, so a plugin building a nested cell gets the key a matrix cell of the
     same components has. `kind` None means pretraining data (a generator or a source)."""
     name, spec_params = parse_component_spec(spec, where)
     comp = registry.get_data(name, where) if kind is None else registry.get(kind, name, where)
     _, resolved = registry.resolve(comp.kind, name, {**spec_params, **dict(params or {})}, where)
-    return ComponentRef(comp.kind, name, resolved, label or name, _version(comp))
+    return ComponentRef(comp.kind, name, resolved, label or name, comp.version, _provenance(comp))
 
 
 def _axis_entry(raw: Any, kind: str | None, registry: Any, defaults: Mapping[str, Any], where: str) -> AxisEntry:
@@ -150,7 +151,7 @@ def _axis_entry(raw: Any, kind: str | None, registry: Any, defaults: Mapping[str
     # [params."timm:*"] applies to every member of a wildcard family, [params."timm:x"] to one.
     merged = {**dict(defaults.get(comp.name, {})), **dict(defaults.get(name, {})), **params}
     _, resolved = registry.resolve(comp.kind, name, merged, where)
-    ref = ComponentRef(comp.kind, name, resolved, label, _version(comp))
+    ref = ComponentRef(comp.kind, name, resolved, label, comp.version, _provenance(comp))
     return AxisEntry(comp, ref)
 
 

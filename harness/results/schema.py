@@ -6,7 +6,9 @@ from typing import Any
 
 import jsonschema
 
-SCHEMA_VERSION = 1
+# 2: a component's "version" is its own version; the plugin and its distribution's release moved to "plugin"
+# (provenance, not in the key). Older files are upgraded when read (harness/results/upgrade.py).
+SCHEMA_VERSION = 2
 
 _REF = {
     "type": ["object", "null"],
@@ -17,6 +19,7 @@ _REF = {
         "label": {"type": "string"},
         "params": {"type": "object"},
         "version": {"type": "string"},
+        "plugin": {"type": "string"},
     },
 }
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from seebench.primitives.atomic import atomic_write_text, remove_stale_temps
 from seebench.api.errors import ConfigError, ResultFileError
 from seebench.results.schema import validation_error
+from seebench.results.upgrade import ResultVersionError, migrate_results, upgrade_result
 from seebench.results.validate import StrictJSONError, parse_strict, result_problem
 
 RESULTS = "results"
@@ -33,11 +34,16 @@ def read_result(path: Path) -> dict[str, Any]:
                               f"hand-edited — delete it and re-run the cell") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultFileError(f"{path}: unreadable ({exc})") from None
+    recorded_key = data.get("key") if isinstance(data, dict) else None  # the file is named after this one
+    try:
+        data = upgrade_result(data)  # an older schema's file is read at the current one (its key may change)
+    except ResultVersionError as exc:
+        raise ResultFileError(f"{path}: {exc}") from None
     problem = validation_error(data)
     if problem:
         raise ResultFileError(f"{path}: does not match the result schema ({problem}); delete it and re-run the cell")
-    if path.stem != data["key"] and not path.stem.startswith(data["key"]):
-        raise ResultFileError(f"{path}: file name does not match its key {data['key']}; it was renamed or edited")
+    if path.stem != recorded_key and not path.stem.startswith(str(recorded_key)):
+        raise ResultFileError(f"{path}: file name does not match its key {recorded_key}; it was renamed or edited")
     problem = result_problem(data)
     if problem:
         raise ResultFileError(f"{path}: rejected, {problem}; it does not count (re-run the cell to replace it)")
@@ -96,7 +102,9 @@ class ResultStore:
 
     def prepare(self) -> None:
         """Create the folders, check they are writable, remove temp files a killed run left in results/, cache/
-        and checkpoints/ (only those whose writer is gone: a live writer's are kept, harness/primitives/atomic.py)."""
+        and checkpoints/ (only those whose writer is gone: a live writer's are kept, harness/primitives/atomic.py),
+        and bring result files of an older schema to the current one under their new keys (harness/results/
+        upgrade.py), so a run directory made by an older seebench resumes without re-running finished cells."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             probe = self.folder / f".write-test-{os.getpid()}"
@@ -108,6 +116,7 @@ class ResultStore:
         for folder in [self.folder, self.folder / FAILED, *self.run_dir.glob("cache/*"),
                        *self.run_dir.glob("checkpoints/*")]:
             remove_stale_temps(folder)
+        migrate_results(self.run_dir)
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
