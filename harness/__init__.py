@@ -7,6 +7,9 @@ if __name__ != "seebench":  # the folder is harness/, the import name is seebenc
 from seebench.primitives.atomic import atomic_write_bytes, atomic_write_text
 from seebench.api.budget import Budget
 from seebench.primitives.cache_files import DamagedCacheFile, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch
+from seebench.primitives.order import EpochOrder, permutation
+from seebench.primitives.rng import (content_seed, keyed_generator, keyed_rng, keyed_seed, keyed_unit, philox_rng, stream_tag,
+                                     torch_generator)
 from seebench.matrix.cell import Cell, ComponentRef, content_key
 from seebench.api.components import (
     AXES,
@@ -43,4 +46,6 @@ __all__ = [
     "SeebenchError", "UnknownComponentError", "component_ref", "content_key", "default_device", "hookimpl",
     "load_tensors", "load_torch", "read_or_set_aside", "save_tensors", "save_torch",
     "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",
+    "EpochOrder", "content_seed", "keyed_generator", "keyed_rng", "keyed_seed", "keyed_unit", "permutation", "philox_rng",
+    "stream_tag", "torch_generator",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from seebench import torch_generator
+
 CANVAS = 32  # side of the canvas (the quick preset's image size)
 SMALLEST = 12  # smallest side an image is shrunk to; the largest is its own side, capped by the canvas
 
@@ -17,7 +19,7 @@ def place_randomly(images: torch.Tensor, seed: int, canvas: int = CANVAS, smalle
     """
     n, c, h, w = images.shape
     largest = min(max(h, w), canvas)
-    g = torch.Generator().manual_seed(seed)
+    g = torch_generator(seed)
     sides = torch.randint(smallest, largest + 1, (n,), generator=g)
     corner = (torch.rand(n, 2, generator=g) * (canvas - sides + 1)[:, None]).long()
     out = torch.zeros(n, c, canvas, canvas, dtype=torch.uint8)

@@ -8,6 +8,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from seebench.primitives.order import permutation
+
 # Models see images normalised with ImageNet statistics, the convention of timm/torchvision.
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -47,8 +49,7 @@ class ImageSet:
         """A deterministic random subset of `n` images (all of them when n is None or too big)."""
         if n is None or n >= len(self):
             return self
-        g = torch.Generator().manual_seed(seed)
-        idx = torch.randperm(len(self), generator=g)[:n].sort().values
+        idx = permutation(len(self), seed)[:n].sort().values
         labels = self.labels[idx] if self.labels is not None else None
         return ImageSet(self.images[idx], labels, list(self.classes), self.name)
 

@@ -26,6 +26,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from seebench.primitives.rng import keyed_rng
+
 ALPHA = 0.05
 
 
@@ -165,7 +167,7 @@ def spearman_interval(rows: Mapping[str, Mapping[int, float]], paper: Mapping[st
         return None
     if not any(len(rows[n]) >= 2 for n in names):
         return Rho(rho, None, None, len(names), 0)
-    rng = np.random.default_rng(seed)
+    rng = keyed_rng(seed)  # = np.random.default_rng(seed)
     values = [np.asarray(list(rows[n].values()), dtype=float) for n in names]
     boot = np.empty(samples)
     for s in range(samples):

@@ -22,6 +22,7 @@ import torch
 
 from seebench.matrix.cell import Cell, content_key
 from seebench.api.components import GENERATOR, OBJECTIVE, SOURCE
+from seebench.primitives.order import permutation
 from seebench.run.image_cache import images_rendered
 from seebench.results.store import load_results
 
@@ -166,7 +167,7 @@ def _render_rate(cell: Cell, registry: Any, cache: dict) -> float | None:
             # indices drawn over the whole dataset, as training batches are (a generator whose cost
             # depends on how indices group, e.g. one network per block of them, is timed as it runs)
             distinct = max(1, cell.budget.pretrain_dataset_size())
-            order = torch.randperm(distinct, generator=torch.Generator().manual_seed(0)).tolist()
+            order = permutation(distinct, 0).tolist()
             most = min(cell.budget.batch_size, distinct)
             n, start, spent = min(_render_batch(obj, size), most), 0, 0.0
             threads = torch.get_num_threads()

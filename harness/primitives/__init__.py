@@ -1,1 +1,1 @@
-"""Primitives used everywhere, each written once: atomic writes, self-checking cache files."""
+"""Primitives used everywhere, each written once: atomic writes, self-checking cache files, keyed random streams, resumable order."""

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ImageSet, Param, hookimpl, philox_rng
 
 from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
 from .scenes import render_cup_scene
@@ -22,7 +22,7 @@ _JPEG_BYTES, _JPEG_LIMIT = 0, 256 * 2**20
 
 
 def _rng(device: int, index: int, stream: int) -> np.random.Generator:
-    return np.random.Generator(np.random.Philox(key=[(device & 0xFFFFFFFF) << 32 | (stream & 0xFFFF) << 16 | 0xCA4, index & (2**64 - 1)]))
+    return philox_rng((device & 0xFFFFFFFF) << 32 | (stream & 0xFFFF) << 16 | 0xCA4, index)
 
 
 class CameraSim:

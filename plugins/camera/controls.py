@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seebench import GENERATOR, SOURCE, CellFailed, Component, Param
+from seebench import GENERATOR, SOURCE, CellFailed, Component, Param, keyed_generator
 
-from .dcgan import keyed_seed
 from .power import prnu_content
 from .source_spec import resolve_source
 
@@ -82,7 +80,7 @@ class Replay(_CropGenerator):
         if self.shift:  # content moved by `shift` px: no longer on the sensor pixels that made it
             x = torch.roll(x, shifts=(self.shift, self.shift), dims=(-2, -1))
         if self.noise:
-            g = [torch.Generator().manual_seed(keyed_seed("replay-noise", seed, int(i))) for i in indices]
+            g = [keyed_generator("replay-noise", seed, int(i)) for i in indices]
             z = torch.stack([torch.randn(x.shape[1:], generator=gi) for gi in g])
             x = (x.float() + self.noise * z).round().clamp(0, 255).to(torch.uint8)
         return x

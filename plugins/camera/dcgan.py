@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -12,8 +11,8 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from seebench import (GENERATOR, CellFailed, Component, Param, atomic_write_text, hookimpl, load_tensors, load_torch,
-                     read_or_set_aside, save_tensors, save_torch, to_rgb, to_uint8)
+from seebench import (GENERATOR, CellFailed, Component, EpochOrder, Param, atomic_write_text, hookimpl, keyed_generator,
+                     keyed_seed, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch, to_rgb, to_uint8)
 
 from .dcgan_nets import Discriminator, Generator, weights_init
 from .diffaugment import diff_augment, parse_policy
@@ -22,15 +21,9 @@ from .source_spec import resolve_source
 VERSION = "2"  # 2: optional position conditioning, KID-tracked best step
 
 
-def keyed_seed(*parts: Any) -> int:
-    """A 63-bit seed from any parts (seed, index, purpose): stable across runs and machines."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
-
-
 def latents(indices: Sequence[int], seed: int, nz: int) -> torch.Tensor:
     """z of image i under seed s, drawn from an RNG keyed by (s, i): batch- and order-independent."""
-    zs = [torch.randn(nz, generator=torch.Generator().manual_seed(keyed_seed("dcgan-z", seed, int(i))))
+    zs = [torch.randn(nz, generator=keyed_generator("dcgan-z", seed, int(i)))
           for i in indices]
     return torch.stack(zs).view(len(zs), nz, 1, 1)
 
@@ -170,19 +163,12 @@ class Trainer:
         self.sample_dir = gan.sample_dir
         self.history: list[list[float]] = []
         self.step = 0
-        self._perms: dict[int, torch.Tensor] = {}
+        self.order = EpochOrder(self.n, lambda epoch: keyed_seed("dcgan-perm", self.seed, epoch))
         self.info: dict[str, Any] = {}
 
     # -- deterministic data order: step s always sees the same images, resumed or not -------------
     def _indices(self, step: int) -> torch.Tensor:
-        out = []
-        for pos in range(step * self.batch, (step + 1) * self.batch):
-            epoch, offset = divmod(pos, self.n)
-            if epoch not in self._perms:
-                g = torch.Generator().manual_seed(keyed_seed("dcgan-perm", self.seed, epoch))
-                self._perms = {epoch: torch.randperm(self.n, generator=g)}
-            out.append(int(self._perms[epoch][offset]))
-        return torch.tensor(out)
+        return self.order.indices(step, self.batch)
 
     def _resume(self) -> None:
         state = read_or_set_aside(self.ckpt, lambda p: load_torch(p, self.device), self.ctx.log)
@@ -279,7 +265,7 @@ class Trainer:
         self.netD.train()
         while self.step < last:
             s = self.step
-            g = torch.Generator().manual_seed(keyed_seed("dcgan-step", self.seed, s))
+            g = keyed_generator("dcgan-step", self.seed, s)
             idx = self._indices(s).to(self.device)
             real = self.data[idx]
             z = torch.randn(self.batch, self.gan.nz, 1, 1, generator=g).to(self.device)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 from PIL import Image
+
+from seebench import keyed_unit
 
 MODES = ("resize", "crops")
 
 
 SPLITS = ("train", "reference", "test")  # the GAN's photos, the fingerprint's reference photos, held-out controls
-
-
-def _unit_hash(*parts: object) -> float:
-    """A number in [0, 1) from a sha256 of the parts: the same on every run and machine."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
 
 def split_of(key: str, held_out: float, reference: float, seed: int = 0) -> str:
@@ -26,7 +20,7 @@ def split_of(key: str, held_out: float, reference: float, seed: int = 0) -> str:
     to the folder or a `limit` is raised: K is estimated from `reference` photos only, never from
     the `train` photos a generator sees, and `test` photos are held out from both.
     """
-    u = _unit_hash(seed, "split", key)
+    u = keyed_unit(seed, "split", key)
     if u < held_out:
         return "test"
     if u < held_out + reference:
@@ -47,7 +41,7 @@ def nested_subset(keys: list[str], limit: int, seed: int = 0) -> list[str]:
     matrix can grow the photo count as the collection grows."""
     if not limit or limit >= len(keys):
         return list(keys)
-    chosen = set(sorted(keys, key=lambda k: _unit_hash(seed, "subset", k))[:limit])
+    chosen = set(sorted(keys, key=lambda k: keyed_unit(seed, "subset", k))[:limit])
     return [k for k in keys if k in chosen]
 
 

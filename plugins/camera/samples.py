@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from seebench import Param, load_tensors, save_tensors, to_model_input
+from seebench import Param, load_tensors, save_tensors, to_model_input, torch_generator
 
 from .source_spec import resolve_source
 
@@ -46,7 +46,7 @@ def samples_of(ctx, n: int, size: int | None = None) -> torch.Tensor:
         return torch.cat(out)
     images = obj.load("train").images
     if len(images) > n:
-        g = torch.Generator().manual_seed(ctx.seed)
+        g = torch_generator(ctx.seed)
         images = images[torch.randperm(len(images), generator=g)[:n].sort().values]
     return images
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import zlib
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from seebench import ConfigError
+from seebench import ConfigError, philox_rng, stream_tag
 
 MIN_SIZE, MAX_SIZE = 32, 512
 
@@ -19,10 +18,7 @@ def image_rng(seed: int, index: int, salt: str) -> np.random.Generator:
     The stream depends on (seed, index, salt) only, so image i is the same whatever the batch,
     order, process or worker count.
     """
-    tag = zlib.crc32(salt.encode())
-    return np.random.Generator(
-        np.random.Philox(key=[int(seed) & (2**64 - 1), int(index) & (2**64 - 1)], counter=[0, 0, 0, tag])
-    )
+    return philox_rng(seed, index, stream_tag(salt))
 
 
 def check_size(name: str, size: int) -> int:

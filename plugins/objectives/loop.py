@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from seebench import CellFailed, content_key
+from seebench import CellFailed, EpochOrder, content_key, content_seed
 
 from . import checkpoint
 from .augment import TwoViews
@@ -20,26 +20,9 @@ from .schedule import lr_factor, set_lr
 CURVE = "pretrain/loss"  # the loss of every step, in the result's curves (averaged to a few hundred points)
 
 
-def step_indices(seed: int, step: int, batch: int, n: int, cache: dict) -> torch.Tensor:
-    """Indices of `step`: consecutive slices of per-epoch permutations seeded by (seed, epoch).
-
-    Computable for any step without replaying the earlier ones, so a resumed cell sees the same data.
-    """
-    start = step * batch
-    out = []
-    while len(out) < batch:
-        epoch, offset = divmod(start + len(out), n)
-        if epoch not in cache:
-            cache.clear()
-            g = torch.Generator().manual_seed(content_seed(seed, "epoch", epoch))
-            cache[epoch] = torch.randperm(n, generator=g)
-        take = min(batch - len(out), n - offset)
-        out.extend(cache[epoch][offset:offset + take].tolist())
-    return torch.tensor(out)
-
-
-def content_seed(*parts: Any) -> int:
-    return int(content_key(list(parts), length=15), 16)
+def epoch_order(seed: int, n: int) -> EpochOrder:
+    """The data order of a cell: per-epoch permutations seeded by (seed, epoch), the same for a resumed cell."""
+    return EpochOrder(n, lambda epoch: content_seed(seed, "epoch", epoch))
 
 
 def mlp_head(dim_in: int, dim_out: int = 128, hidden: int = 0) -> nn.Module:
@@ -149,13 +132,13 @@ class Pretrainer:
         every = int(self.hp.get("checkpoint_every", 0))
         seconds = float(self.hp.get("checkpoint_seconds", 300.0))
         last_save = time.monotonic()
-        cache: dict = {}
+        order = epoch_order(ctx.seed, len(data))
         self.losses: list[float] = []
         encoder.train()
         self.heads.train()
         # Each rank makes only its rows of the global batch (images are deterministic per index).
         def make(i: int) -> torch.Tensor:
-            return data.batch(step_indices(ctx.seed, i, budget.batch_size, len(data), cache)[part.start:part.stop])
+            return data.batch(order.indices(i, budget.batch_size)[part.start:part.stop])
         batches = Batches(make, start, steps, prefetch_depth(getattr(data, "kind", "source")))
         stream = iter(batches)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seebench import SOURCE, Component, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ImageSet, Param, hookimpl, permutation
 
 
 class Digits:
@@ -21,7 +21,7 @@ class Digits:
         # pixel values are 0..16; scale to 0..255
         images = torch.from_numpy(np.rint(bunch.images * (255.0 / 16.0)).astype(np.uint8)).unsqueeze(1)
         labels = torch.from_numpy(bunch.target.astype(np.int64))
-        perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+        perm = permutation(len(images), 0)
         n_test = int(round(len(images) * self.test_fraction))
         idx = perm[:n_test] if split == "test" else perm[n_test:]
         idx = idx.sort().values

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl, keyed_rng
 
 # Class lists shipped with seebench, by the name classes_file may give instead of a path.
 BUILTIN_LISTS = {"imagenet-100": "imagenet100.txt"}  # CMC's ImageNet-100 (Tian et al. 2019)
@@ -103,7 +103,7 @@ class ImageFolder:
         for label, name in enumerate(classes):
             files = self._files(base / name)
             if not split_dirs:
-                perm = np.random.default_rng(0).permutation(len(files))
+                perm = keyed_rng(0).permutation(len(files))  # = np.random.default_rng(0)
                 n_test = int(round(len(files) * self.test_fraction))
                 keep = perm[:n_test] if split == "test" else perm[n_test:]
                 files = [files[i] for i in sorted(keep)]
