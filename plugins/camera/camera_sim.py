@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, ImageSet, Param, hookimpl, philox_rng
+from seebench import SOURCE, Component, ImageSet, Param, atomic_write_bytes, hookimpl, philox_rng
 
 from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
 from .scenes import render_cup_scene
@@ -159,7 +159,7 @@ class CameraSim:
             app1 = b"Exif\x00\x00" + exif.tobytes()
             segment = b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1
             path = folder / f"IMG_{i:04d}.JPG"
-            path.write_bytes(data[:2] + segment + data[2:])
+            atomic_write_bytes(path, data[:2] + segment + data[2:], fsync=False)  # a demo folder a re-run rewrites
             paths.append(path)
         return paths
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 
 import torch
 
-from seebench import ENCODER, to_model_input
+from seebench import ENCODER, atomic_write_bytes, to_model_input
 
 from .kid_fd import kid_score
 
@@ -96,5 +97,7 @@ def plot_curves(path: Path, history: list[list[float]], kid_history: list[list[f
         ax.set_xlabel("step")
         ax.set_title("KID, samples vs held-out photos (lower is better)")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    atomic_write_bytes(path, buf.getvalue())  # a unique temp name, then a rename
     plt.close(fig)

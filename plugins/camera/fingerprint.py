@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from seebench import EVALUATOR, SOURCE, Component, Param, hookimpl
+from seebench import EVALUATOR, SOURCE, Component, Param, atomic_write_text, hookimpl
 
 from . import prnu, spectra
 from .controls import control_components
@@ -125,7 +125,7 @@ class Fingerprint:
         verdict = self.verdict(out, other_desc)
         ctx.log(f"fingerprint: {verdict}")
         path = ctx.cache_path("fingerprint", {"cell": ctx.cell.key}, ".txt")
-        path.write_text(verdict + "\n" + "\n".join(f"{k} = {v:.6g}" for k, v in out.items()) + "\n")
+        atomic_write_text(path, verdict + "\n" + "\n".join(f"{k} = {v:.6g}" for k, v in out.items()) + "\n")
         self.last_verdict = verdict
         return out
 
