@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from seebench.leaderboard.table import Leaderboard
-from seebench.leaderboard.render import _cells, _group_headers, _group_values, _seeds, legend, rho_lines, stat_columns
+from seebench.leaderboard.cells import _cells, _group_headers, _group_values, _seeds, legend, rho_lines, stat_columns
 
 ROLE_STYLE = {"real": "green", "synthetic": "cyan", "random-init": "bright_black", "baseline": "yellow"}
 BAR_WIDTH = 24
