@@ -68,6 +68,21 @@ version = "{version}"
 py-modules = ["{module}"]
 '''
 
+OLD_STYLE = '''
+"""Written before issue 15, against the old import name."""
+from harness import GENERATOR, Component, hookimpl
+'''
+
+MISSPELT = '''
+"""A registration hook without its final s."""
+from seebench import GENERATOR, Component, hookimpl
+
+
+@hookimpl
+def seebench_register_generator():
+    return [Component(kind=GENERATOR, name="typo-noise", factory=dict, description="never registered")]
+'''
+
 MATRIX = '''
 [matrix]
 name = "checkers"
@@ -109,7 +124,9 @@ def venv(tmp_path_factory):
     good = make_dist(root, "seebench-checkers", "seebench_checkers", "checkers", PLUGIN)
     broken = make_dist(root, "seebench-broken", "seebench_broken", "broken", "import no_such_module_anywhere\n",
                        version="0.0.1")
-    pip_install(python, good, broken)
+    old = make_dist(root, "seebench-oldstyle", "seebench_oldstyle", "oldstyle", OLD_STYLE, version="0.0.2")
+    misspelt = make_dist(root, "seebench-misspelt", "seebench_misspelt", "misspelt", MISSPELT, version="0.0.3")
+    pip_install(python, good, broken, old, misspelt)  # one pip call: a fifth distribution costs no new install
     return python, root
 
 
@@ -138,6 +155,29 @@ def test_installed_plugin_is_discovered_and_listed(venv):
             "(ModuleNotFoundError: No module named 'no_such_module_anywhere')") in warning[0]
     comps = {c["name"]: c for c in data["components"]}
     assert comps["checkerboard"]["params"][0]["default"] == 4 and comps["checkerboard"]["plugin"] == "checkers"
+    # a misspelt hook name fails that plugin, naming the hook and the real one
+    assert plugins["misspelt"]["status"] == "failed" and "typo-noise" not in comps
+    assert plugins["misspelt"]["error"] == ("implements unknown hook 'seebench_register_generator' (did you mean "
+                                            "'seebench_register_generators'?)")
+    assert len([line for line in proc.stderr.splitlines() if "'misspelt'" in line]) == 1
+
+
+def test_a_plugin_importing_harness_gets_one_line_saying_to_import_seebench(venv, tmp_path):
+    """From the checkout (harness/ on sys.path: its guard raises) and from elsewhere (no module `harness`)."""
+    python, _ = venv
+    for cwd in (None, tmp_path):
+        proc = subprocess.run([str(python), "-m", "seebench.cli.main", "plugins", "--json"], capture_output=True,
+                              text=True, env={**os.environ, "COLUMNS": "200"}, cwd=cwd, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        plugins = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
+        assert plugins["oldstyle"]["status"] == "failed" and plugins["checkers"]["status"] == "loaded"
+        assert plugins["oldstyle"]["error"] == ("imports `harness`; seebench's API is now imported as `seebench`: "
+                                                "write `from seebench import hookimpl, ...`")
+        assert [line for line in proc.stderr.splitlines() if "oldstyle" in line] == [
+            "seebench: warning: plugin entry point 'oldstyle = seebench_oldstyle' from distribution seebench-oldstyle "
+            "0.0.2 imports `harness`; seebench's API is now imported as `seebench`: write `from seebench import "
+            "hookimpl, ...` (the other plugins still work; or disable it with --disable-plugin oldstyle)"]
+
 
 
 def test_installed_plugin_is_used_in_a_matrix_run(venv, tmp_path):

@@ -9,7 +9,7 @@ import os
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pluggy
 
@@ -21,6 +21,9 @@ ENTRY_POINT_GROUP = "seebench"
 ENV_ALLOW = "SEEBENCH_PLUGINS"
 ENV_BLOCK = "SEEBENCH_DISABLE_PLUGINS"
 HOST_DISTRIBUTION = "seebench"
+
+OLD_NAME = ("imports `harness`; seebench's API is now imported as `seebench`: write "
+            "`from seebench import hookimpl, ...`")
 
 REGISTRATION_HOOKS = {
     "source": "seebench_register_sources",
@@ -83,8 +86,8 @@ def _module_name(obj: object) -> str | None:
     name = spec.name if spec is not None else obj.__name__
     if name != "__main__" and sys.modules.get(name) is obj:
         return name
-    return next((key for key, mod in list(sys.modules.items()) if mod is obj and key not in ("__main__", "__mp_main__")),
-                None)
+    aliases = (key for key, mod in list(sys.modules.items()) if mod is obj and key not in ("__main__", "__mp_main__"))
+    return next(aliases, None)
 
 
 @dataclass(frozen=True)
@@ -189,17 +192,89 @@ class Registry:
     # -- lifecycle hooks ---------------------------------------------------------------------
     def notify(self, hook: str, **kwargs: Any) -> list[str]:
         """Call a lifecycle hook on every plugin; a plugin that raises is reported, not fatal."""
-        problems = []
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:  # a broken plugin must not lose finished work
-                problems.append(
-                    f"plugin '{impl.plugin_name}' raised in {hook}: {type(exc).__name__}: {exc} "
-                    f"(disable it with --disable-plugin {impl.plugin_name})"
-                )
+        problems = [  # a broken plugin must not lose finished work
+            f"plugin '{name}' raised in {hook}: {type(exc).__name__}: {exc} (disable it with --disable-plugin {name})"
+            for name, _, exc in call_each(self.pm, hook, kwargs) if exc is not None
+        ]
         self.warnings.extend(problems)
         return problems
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, kwargs: dict[str, Any], skip: Iterable[str] = ()
+              ) -> Iterator[tuple[str, list, Exception | None]]:
+    """Call `hook` through pluggy once per implementing plugin, in registration order, yielding (plugin name,
+    its results, its exception or None): one plugin's exception never keeps another from being called.
+
+    Each call is `pm.subset_hook_caller` with the other plugins' implementations left out, so hook wrappers
+    (`hookwrapper=True` / `wrapper=True`, which stay in every subset) wrap each plugin's call and see its
+    exception, and `pm.add_hookcall_monitoring` / `pm.enable_tracing` see every call. A hook only wrappers
+    implement is called once, so they still see it. Plugins named in `skip` are not called."""
+    caller = getattr(pm.hook, hook, None)
+    if caller is None:  # no spec and no implementation of that name
+        return
+    impls = caller.get_hookimpls()
+    plain = [impl for impl in impls if not (impl.wrapper or impl.hookwrapper)]
+    skipped = set(skip)
+    if not plain and impls:
+        try:
+            yield impls[0].plugin_name, caller(**kwargs), None
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, never fatal
+            yield impls[0].plugin_name, [], exc
+        return
+    others = {impl.plugin for impl in plain}
+    for impl in plain:
+        if impl.plugin_name in skipped:
+            continue
+        one = pm.subset_hook_caller(hook, remove_plugins=others - {impl.plugin})
+        try:
+            results = one(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, never fatal
+            yield impl.plugin_name, [], exc
+        else:
+            yield impl.plugin_name, results, None
+
+
+def _imports_old_name(exc: BaseException) -> bool:
+    """Whether loading a plugin failed on `import harness`, seebench's import name before issue 15: the module is
+    absent, or its folder is on sys.path and its guard raised (a frame of a module named `harness`)."""
+    if not isinstance(exc, ImportError):
+        return False
+    if isinstance(exc, ModuleNotFoundError) and (exc.name == "harness" or (exc.name or "").startswith("harness.")):
+        return True
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "harness":
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _drop_unknown_hooks(pm: pluggy.PluginManager, info_by_name: dict[str, PluginInfo]) -> list[str]:
+    """`pm.check_pending()`, a plugin at a time: a plugin implementing a hook no spec declares (a misspelt name
+    such as seebench_register_generator) is unregistered and marked failed, naming the hook and the closest real
+    one, as a plugin that fails to import is; the others still load."""
+    known = sorted(name for name, caller in vars(pm.hook).items() if not name.startswith("_") and caller.has_spec())
+    problems = []
+    while True:
+        try:
+            pm.check_pending()
+            return problems
+        except pluggy.PluginValidationError as exc:
+            plugin = exc.plugin
+        name = pm.get_name(plugin) or repr(plugin)
+        unknown = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [] if not caller.has_spec()
+                         and any(impl.plugin is plugin and not impl.optionalhook for impl in caller.get_hookimpls()))
+        pm.unregister(plugin)
+        hints = []
+        for hook in unknown:
+            close = difflib.get_close_matches(hook, known, n=1, cutoff=0.6)
+            hints.append(f"'{hook}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        reason = f"implements unknown hook{'s' if len(hints) > 1 else ''} {', '.join(hints)}"
+        info = info_by_name.get(name)
+        if info is not None:
+            info.status, info.error = "failed", reason
+        problems.append(f"plugin '{name}' {reason}, so none of its hooks are used; fix the name (the hooks are "
+                        f"listed in docs/plugin-api.md), or disable it with --disable-plugin {name}")
 
 
 def _new_manager() -> pluggy.PluginManager:
@@ -259,36 +334,43 @@ def _build(recipe: RegistrySpec, extra: list[tuple[str, object]], not_importable
             pm.register(obj, name=ep.name)
         except Exception as exc:
             info.status = "failed"
-            info.error = f"{type(exc).__name__}: {exc}"
+            where = f"plugin entry point '{ep.name} = {ep.value}' from distribution {dist} {version}"
+            if _imports_old_name(exc):
+                info.error = OLD_NAME
+                warnings.append(f"{where} {OLD_NAME} (the other plugins still work; or disable it with "
+                                f"--disable-plugin {ep.name})")
+                continue
+            info.error = " ".join(f"{type(exc).__name__}: {exc}".split())  # pluggy's messages span lines
             warnings.append(
-                f"plugin entry point '{ep.name} = {ep.value}' from distribution {dist} {version} "
-                f"failed to load ({info.error}); the other plugins still work. Fix or uninstall "
+                f"{where} failed to load ({info.error}); the other plugins still work. Fix or uninstall "
                 f"{dist}, or disable it with --disable-plugin {ep.name}"
             )
     for name, obj in extra:
         pm.register(obj, name=name)
         infos.append(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)", "", "registered in-process"))
+    info_by_name = {i.name: i for i in infos}
+    warnings.extend(_drop_unknown_hooks(pm, info_by_name))
 
     registry = Registry(pm, infos, recipe, not_importable)
     registry.warnings.extend(warnings)
-    info_by_name = {i.name: i for i in infos}
     for kind, hook in REGISTRATION_HOOKS.items():
-        for impl in getattr(pm.hook, hook).get_hookimpls():
-            plugin = info_by_name.get(impl.plugin_name)
+        for plugin_name, results, exc in call_each(pm, hook, {}):
+            plugin = info_by_name.get(plugin_name)
             try:
-                returned = impl.function() or []
-                comps = list(returned)
+                if exc is not None:
+                    raise exc
+                comps = [comp for returned in results for comp in (returned or [])]
                 for comp in comps:
                     if not isinstance(comp, Component) or comp.kind != kind:
                         raise TypeError(f"{hook} must return Component objects of kind '{kind}', got {comp!r}")
-            except Exception as exc:
+            except Exception as error:
                 registry.warnings.append(
-                    f"plugin '{impl.plugin_name}' raised in {hook}: {type(exc).__name__}: {exc}; "
-                    f"its {kind}s are not available (disable it with --disable-plugin {impl.plugin_name})"
+                    f"plugin '{plugin_name}' raised in {hook}: {type(error).__name__}: {error}; "
+                    f"its {kind}s are not available (disable it with --disable-plugin {plugin_name})"
                 )
                 continue
             for comp in comps:
-                comp.plugin = impl.plugin_name
+                comp.plugin = plugin_name
                 comp.plugin_version = plugin.version if plugin else ""
                 existing = registry.components[kind].get(comp.name)
                 if existing is not None:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from seebench.plugins.manager import call_each
+
 MAX_POINTS = 256  # points per curve in a result: a few KB of JSON, enough to see a plateau or a spike
 
 
@@ -107,15 +109,11 @@ def record(ctx: Any, step: int, metrics: Mapping[str, float]) -> None:
     if pm is None:
         return
     args = {"cell": ctx.cell, "step": int(step), "metrics": clean, "run_dir": ctx.run_dir}
-    for impl in pm.hook.seebench_step.get_hookimpls():
-        if impl.plugin_name in ctx.curves.broken:
-            continue
-        try:
-            impl.function(**{k: args[k] for k in impl.argnames})
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not fail the cell
-            ctx.curves.broken.add(impl.plugin_name)
-            line = (f"plugin '{impl.plugin_name}' raised in seebench_step: {type(exc).__name__}: {exc} (not called "
-                    f"again for this cell; disable it with --disable-plugin {impl.plugin_name})")
+    for name, _, exc in call_each(pm, "seebench_step", args, skip=ctx.curves.broken):
+        if exc is not None:  # a broken plugin must not fail the cell
+            ctx.curves.broken.add(name)
+            line = (f"plugin '{name}' raised in seebench_step: {type(exc).__name__}: {exc} (not called "
+                    f"again for this cell; disable it with --disable-plugin {name})")
             ctx.registry.warnings.append(line)
             ctx.log(f"warning: {line}")
 
