@@ -76,11 +76,13 @@ def draw_block(rng: np.random.Generator, size: int, kinds: tuple[int, ...], grid
     vx = np.repeat(cx[:, None], 4, 1)
     vy = np.repeat(cy[:, None], 4, 1)
     sx = np.array([-1, 1, 1, -1]); sy = np.array([-1, -1, 1, 1])
-    for kd in np.unique(kind):
-        m = kind == kd
-        r = fr[m, None]
-        if kd == 0:
+    counts = np.bincount(kind, minlength=len(KINDS))
+    for kd in kinds:
+        if kd == 0 or not counts[kd]:
             continue  # circles keep (cx, cy)
+        # the shapes of this kind (a plain slice when the whole block is: no gathers, same values)
+        m = slice(None) if counts[kd] == BLOCK else np.flatnonzero(kind == kd)
+        r = fr[m, None]
         if kd in (1, 2):  # the square inscribed in the circle, corners +-int(r*sqrt(2)/2)
             h = np.trunc(r * np.sqrt(2) / 2)
             ox, oy = h * sx, h * sy
@@ -101,7 +103,7 @@ def draw_block(rng: np.random.Generator, size: int, kinds: tuple[int, ...], grid
     circ = kind == 0
     x0 = np.where(circ, cx - radius, vx.min(1)); x1 = np.where(circ, cx + radius, vx.max(1)) + 1
     y0 = np.where(circ, cy - radius, vy.min(1)); y1 = np.where(circ, cy + radius, vy.max(1)) + 1
-    box = tuple(np.clip(v, 0, size) for v in (x0, x1, y0, y1))
+    box = tuple(np.minimum(np.maximum(v, 0), size) for v in (x0, x1, y0, y1))
     return Block(kind, radius, cx, cy, color, vx, vy, u[9], box)
 
 

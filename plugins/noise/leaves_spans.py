@@ -24,6 +24,7 @@ import numpy as np
 
 FP = 16  # OpenCV's XY_SHIFT
 ONE = 1 << FP
+PREVIOUS = np.array([3, 0, 1, 2])  # the vertex before each of a quadrilateral's four
 
 
 @functools.lru_cache(maxsize=8)
@@ -118,7 +119,7 @@ def polygon_spans(size: int, vx: np.ndarray, vy: np.ndarray):
     """(shape, y, x_left, x_right) of fillPoly for quadrilaterals with integer vertices vx, vy (n, 4);
     a triangle repeats a vertex (its zero-length edge paints nothing new)."""
     n = vx.shape[0]
-    px, py = np.roll(vx, 1, axis=1), np.roll(vy, 1, axis=1)  # edge j runs from vertex j-1 to j
+    px, py = vx[:, PREVIOUS], vy[:, PREVIOUS]  # edge j runs from vertex j-1 to j
     outside = (np.minimum(px, vx) < 0) | (np.maximum(px, vx) >= size) | \
               (np.minimum(py, vy) < 0) | (np.maximum(py, vy) >= size)
     tx0, ty0, tx1, ty1 = px.copy(), py.copy(), vx.copy(), vy.copy()
@@ -153,38 +154,56 @@ def polygon_spans(size: int, vx: np.ndarray, vy: np.ndarray):
     c2 = np.where(xmajor, -ldx, b - 1 - ldy)
     c3 = xmajor.astype(np.int64)
     c4 = np.where(xmajor, np.where(ldy == 0, 2 * ldx, ldx), c2)
-    # one table of every edge's numbers, gathered once per row
-    fields = np.stack([ey0, np.where(fill_edge, ey1, ey0), ex, step, ly, lsy,
-                       np.where(seen, ldy, -1), lx, ldx, b, c1, c2, c3, c4]).astype(np.int64)
-    # rows of every shape
+    # rows of every shape: output row r of shape s is y = ytop[s] + r - first_row[s]
     ytop = np.maximum(vy.min(1), 0)
     ybot = np.minimum(vy.max(1), size - 1)
     h = np.maximum(ybot - ytop + 1, 0)
-    sid = np.repeat(np.arange(n), h)
-    y = ytop[sid] + np.arange(sid.size) - np.repeat(np.cumsum(h) - h, h)
-    yy = y[:, None]
-    g = fields[:, sid]  # (14, rows, 4)
+    first_row = np.cumsum(h) - h
+    # (edge, row) pairs: only the rows an edge reaches, y in [ey0, ey1] on the canvas (its fill is
+    # active on ey0 <= y < ey1, its clipped line lies within): ~2 edges per row instead of all 4
+    # (measured: same spans as the all-edges version on 1,500 random batches, 32-512 px, convex,
+    # clipped and self-intersecting; dead-leaves-oriented 96 -> 114 img per CPU-s at 128 px)
+    r0, r1 = np.maximum(ey0, 0), np.minimum(ey1, size - 1)
+    cnt = np.maximum(r1 - r0 + 1, 0).ravel()
+    fields = np.stack([ey0, np.where(fill_edge, ey1, ey0), ex, step, ly, lsy,
+                       np.where(seen, ldy, -1), lx, ldx, b, c1, c2, c3, c4,
+                       r0 - ytop[:, None] + first_row[:, None]]).reshape(15, -1).astype(np.int64)
+    eid = np.repeat(np.arange(4 * n), cnt)
+    g = fields[:, eid]  # (15, pairs)
+    k = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)  # rows below r0
+    y = np.maximum(g[0], 0) + k
+    cell = (g[14] + k) * 4 + (eid & 3)  # (output row, edge) of each pair
     big = np.iinfo(np.int64).max // 4
-    # scanline interior (needs two active edges; a flat edge has ey1 == ey0: never active)
-    active = (g[0] <= yy) & (yy < g[1])
-    xfp = g[2] + g[3] * (yy - g[0])
-    two = active.sum(1) >= 2
-    lo = np.where(two, np.maximum((np.where(active, xfp, big).min(1) + ONE - 1) >> FP, 0), big)
-    hi = np.where(two, np.minimum(np.where(active, xfp, -big).max(1) >> FP, size - 1), -big)
+    rows = int(h.sum())
+    # scanline interior: the active edges' x (an even number of edges is active on any row of a
+    # closed polygon, so "any active" is the official "two active")
+    active = y < g[1]
+    xfp = g[2] + g[3] * (y - g[0])
+    ilo = np.full(4 * rows, big, dtype=np.int64)
+    ihi = np.full(4 * rows, -big, dtype=np.int64)
+    ilo[cell[active]] = (xfp[active] + ONE - 1) >> FP
+    ihi[cell[active]] = xfp[active] >> FP
+    lo = np.maximum(ilo.reshape(rows, 4).min(1), 0)
+    hi = np.minimum(ihi.reshape(rows, 4).max(1), size - 1)
     # each edge's line pixels on the row
-    m = (yy - g[4]) * g[5]
-    on = (m >= 0) & (m <= g[6])
+    m = (y - g[4]) * g[5]
     # floor division in float64: numerators < 2^20, so a non-integer quotient is >= 1/b away from
     # an integer and its rounding can never cross one (exact, and ~3x faster than int64 //)
     cm = (g[10] * m).astype(np.float64)
-    b = g[9].astype(np.float64)
-    llo = g[7] + np.clip(np.floor((cm + g[11]) / b).astype(np.int64) + g[12], 0, g[8])
-    lhi = g[7] + np.clip(np.floor((cm + g[13]) / b).astype(np.int64), 0, g[8])
-    on &= llo <= lhi
-    lo2 = np.where(on, llo, big).min(1)
-    hi2 = np.where(on, lhi, -big).max(1)
+    bf = g[9].astype(np.float64)
+    llo = g[7] + np.minimum(np.maximum(np.floor((cm + g[11]) / bf).astype(np.int64) + g[12], 0), g[8])
+    lhi = g[7] + np.minimum(np.maximum(np.floor((cm + g[13]) / bf).astype(np.int64), 0), g[8])
+    on = (m >= 0) & (m <= g[6]) & (llo <= lhi)
+    llo_c = np.full(4 * rows, big, dtype=np.int64)
+    lhi_c = np.full(4 * rows, -big, dtype=np.int64)
+    llo_c[cell[on]] = llo[on]
+    lhi_c[cell[on]] = lhi[on]
+    lo2 = llo_c.reshape(rows, 4).min(1)
+    hi2 = lhi_c.reshape(rows, 4).max(1)
     empty = lo > hi
     lo = np.where(empty, lo2, np.minimum(lo, lo2))
     hi = np.where(empty, hi2, np.maximum(hi, hi2))
+    sid = np.repeat(np.arange(n), h)
+    y = ytop[sid] + np.arange(rows) - np.repeat(first_row, h)
     keep = lo <= hi
     return sid[keep], y[keep], lo[keep], hi[keep]
