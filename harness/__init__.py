@@ -22,7 +22,9 @@ from seebench.api.components import (
     Component,
     Param,
 )
-from seebench.run.context import CellContext, PretrainData, default_device, topk_accuracy
+from seebench.api.metrics import topk_accuracy
+from seebench.run.context import CellContext, default_device
+from seebench.run.pretrain_data import PretrainData
 from seebench.api.errors import (
     CellFailed,
     ConfigError,

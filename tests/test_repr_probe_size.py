@@ -42,7 +42,7 @@ def test_published_probe_results_keep_their_keys():
 
 @pytest.mark.parametrize("probe", ["linear-probe", "knn"])
 def test_a_probe_embeds_at_its_own_image_size(probe, tmp_path, monkeypatch):
-    import seebench.run.context as hc
+    import seebench.run.features as hc
 
     seen = []
     original = hc.extract_features
