@@ -35,6 +35,7 @@ from seebench.api.errors import (
     UnknownComponentError,
 )
 from seebench.api.hookspecs import hookimpl
+from seebench.api.param_defaults import param_defaults
 from seebench.plugins.manager import RegistrySpec
 from seebench.api.images import ImageSet, to_model_input, to_rgb, to_uint8
 from seebench.matrix.config import component_ref
@@ -49,5 +50,5 @@ __all__ = [
     "load_tensors", "load_torch", "read_or_set_aside", "save_tensors", "save_torch",
     "to_model_input", "to_rgb", "to_uint8", "topk_accuracy", "__version__",
     "EpochOrder", "content_seed", "keyed_generator", "keyed_rng", "keyed_seed", "keyed_unit", "permutation", "philox_rng",
-    "stream_tag", "torch_generator",
+    "stream_tag", "torch_generator", "param_defaults",
 ]

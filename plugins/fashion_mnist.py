@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl, param_defaults
 
 from .random_placement import CANVAS, SMALLEST, place_randomly
 
@@ -39,9 +39,20 @@ PLACEMENTS = ("center", "random")
 PLACEMENT_SEEDS = {"train": 1, "test": 2}
 
 
+PARAMS = (
+    Param("root", DEFAULT_ROOT, "folder with the four IDX .gz files"),
+    Param("train_size", None, "use a fixed random subset of the 60k train images", type=int),
+    Param("test_size", None, "use a fixed random subset of the 10k test images", type=int),
+    Param("placement", "center", f"center: the 28x28 images as they are; random: each shrunk to "
+          f"{SMALLEST}-28 px and put at a random place on a black {CANVAS}x{CANVAS} canvas (fixed per "
+          f"image), so a probe needs features that do not depend on where and how big the object is",
+          choices=PLACEMENTS, omit_at_default=True),
+)
+
+
+@param_defaults(PARAMS)
 class FashionMNIST:
-    def __init__(self, root: str = DEFAULT_ROOT, train_size: int | None = None, test_size: int | None = None,
-                 placement: str = "center"):
+    def __init__(self, *, root: str, train_size: int | None, test_size: int | None, placement: str):
         if placement not in PLACEMENTS:
             raise ConfigError(f"fashion-mnist: placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         self.root = Path(root)
@@ -83,15 +94,7 @@ def seebench_register_sources():
             name="fashion-mnist",
             factory=FashionMNIST,
             description="Fashion-MNIST from Debian's dataset-fashion-mnist (10 classes, 28x28 grey)",
-            params=(
-                Param("root", DEFAULT_ROOT, "folder with the four IDX .gz files"),
-                Param("train_size", None, "use a fixed random subset of the 60k train images", type=int),
-                Param("test_size", None, "use a fixed random subset of the 10k test images", type=int),
-                Param("placement", "center", f"center: the 28x28 images as they are; random: each shrunk to "
-                      f"{SMALLEST}-28 px and put at a random place on a black {CANVAS}x{CANVAS} canvas (fixed per "
-                      f"image), so a probe needs features that do not depend on where and how big the object is",
-                      choices=PLACEMENTS, omit_at_default=True),
-            ),
+            params=PARAMS,
             tags=("real", "labelled"),
             metadata={"role": "real", "num_classes": 10},
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from seebench import EVALUATOR, Component, Param, hookimpl, topk_accuracy
+from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .probes.features import IMAGE_SIZE, labelled_features
+from .probes.features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
 
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, num_classes: int,
@@ -27,22 +27,26 @@ def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Ten
     return torch.cat(scores)
 
 
-class KNNEvaluator:
-    def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
-                 test_size: int = 2000, k: int = 20, temperature: float = 0.07, image_size: int = 0):
-        self.source, self.source_params = source, dict(source_params or {})
-        self.train_size, self.test_size = train_size, test_size
-        self.k, self.temperature = k, temperature
-        self.image_size = image_size
+PARAMS = (
+    *source_params("train images (memory bank)", 2000, "test images"),
+    Param("k", 20, "neighbours", minimum=1),
+    Param("temperature", 0.07, "vote weight exp(sim / T)", minimum=1e-6),
+    IMAGE_SIZE,
+)
 
-    def preflight(self, pf) -> None:
-        """Before any pretraining: the source's files are there (checked cheaply by the source)."""
-        pf.source(self.source, self.source_params, where="knn")
+
+@param_defaults(PARAMS)
+class KNNEvaluator(LabelledProbe):
+    who = "knn"
+
+    def __init__(self, *, source: str, source_params: dict | None, train_size: int, test_size: int, k: int,
+                 temperature: float, image_size: int):
+        self.set_source(source, source_params, train_size, test_size, image_size)
+        self.k, self.temperature = k, temperature
 
     def evaluate(self, ctx) -> dict[str, float]:
         train, train_labels, test, test_labels, num_classes = labelled_features(ctx, self, "knn")
-        scores = knn_predict(train, train_labels, test, num_classes, self.k, self.temperature)
-        return {"top1": topk_accuracy(scores, test_labels, 1), "top5": topk_accuracy(scores, test_labels, 5)}
+        return top1_top5(knn_predict(train, train_labels, test, num_classes, self.k, self.temperature), test_labels)
 
 
 @hookimpl
@@ -53,17 +57,7 @@ def seebench_register_evaluators():
             name="knn",
             factory=KNNEvaluator,
             description="k-NN accuracy (k=20, cosine, exp(sim/T) votes) of frozen features on a real labelled source",
-            params=(
-                Param("source", "fashion-mnist", "real labelled source to classify"),
-                Param("source_params", None, "parameters of that source", type=dict),
-                Param("train_size", 10000, "train images (memory bank), a fixed subset, for sources that take train_size", minimum=1),
-                Param("test_size", 2000, "test images, a fixed subset, for sources that take test_size", minimum=1),
-                Param("k", 20, "neighbours", minimum=1),
-                Param("temperature", 0.07, "vote weight exp(sim / T)", minimum=1e-6),
-                IMAGE_SIZE,
-            ),
-            metadata={"metrics": {"top1": {"higher_is_better": True, "unit": "%"},
-                                  "top5": {"higher_is_better": True, "unit": "%"}},
-                      "chance": "100 / classes"},
+            params=PARAMS,
+            metadata=TOP_K_METADATA,
         )
     ]

@@ -8,7 +8,7 @@ import timm
 import torch
 from torch import nn
 
-from seebench import ENCODER, Component, ConfigError, Param, hookimpl
+from seebench import ENCODER, Component, ConfigError, Param, hookimpl, param_defaults
 
 RESNET_CHANNELS = (64, 128, 256, 512)
 
@@ -53,25 +53,33 @@ class TimmEncoder(nn.Module):
             raise
 
 
-def resnet18(small_stem: bool = True, width: float = 1.0) -> TimmEncoder:
-    return TimmEncoder("resnet18", small_stem=small_stem, width=width)
-
-
-def resnet50(small_stem: bool = False, width: float = 1.0) -> TimmEncoder:
-    return TimmEncoder("resnet50", small_stem=small_stem, width=width)
-
-
-def timm_any(variant: str = "resnet18", small_stem: bool = False, width: float = 1.0) -> TimmEncoder:
-    if not variant:
-        raise ConfigError("encoder 'timm:*' needs a model name, e.g. timm:resnet34")
-    return TimmEncoder(variant, small_stem=small_stem, width=width)
-
-
 def _params(small_stem_default: bool) -> tuple[Param, ...]:
     return (
         Param("small_stem", small_stem_default, "3x3 stride-1 stem without max-pool, for 32-64 px images"),
         Param("width", 1.0, "channel multiplier of a ResNet (0.25 makes CPU runs feasible)", minimum=0.0625, maximum=4.0),
     )
+
+
+RESNET18_PARAMS = _params(True)
+RESNET50_PARAMS = _params(False)
+TIMM_PARAMS = (Param("variant", "resnet18", "the timm model name"),) + _params(False)
+
+
+@param_defaults(RESNET18_PARAMS)
+def resnet18(*, small_stem: bool, width: float) -> TimmEncoder:
+    return TimmEncoder("resnet18", small_stem=small_stem, width=width)
+
+
+@param_defaults(RESNET50_PARAMS)
+def resnet50(*, small_stem: bool, width: float) -> TimmEncoder:
+    return TimmEncoder("resnet50", small_stem=small_stem, width=width)
+
+
+@param_defaults(TIMM_PARAMS)
+def timm_any(*, variant: str, small_stem: bool, width: float) -> TimmEncoder:
+    if not variant:
+        raise ConfigError("encoder 'timm:*' needs a model name, e.g. timm:resnet34")
+    return TimmEncoder(variant, small_stem=small_stem, width=width)
 
 
 @hookimpl
@@ -82,7 +90,7 @@ def seebench_register_encoders():
             name="resnet18",
             factory=resnet18,
             description="ResNet-18 from timm, random init, 512-d pooled features (times width)",
-            params=_params(True),
+            params=RESNET18_PARAMS,
             tags=("resnet",),
             version="2",
         ),
@@ -91,7 +99,7 @@ def seebench_register_encoders():
             name="resnet50",
             factory=resnet50,
             description="ResNet-50 from timm, random init, 2048-d pooled features: the paper's large scale",
-            params=_params(False),
+            params=RESNET50_PARAMS,
             tags=("resnet",),
         ),
         Component(
@@ -99,7 +107,7 @@ def seebench_register_encoders():
             name="timm:*",
             factory=timm_any,
             description="any timm model by name (timm:resnet34, timm:vit_tiny_patch16_224, ...), random init",
-            params=(Param("variant", "resnet18", "the timm model name"),) + _params(False),
+            params=TIMM_PARAMS,
             tags=("timm",),
         ),
     ]

@@ -7,18 +7,24 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from seebench import GENERATOR, Component, Param, hookimpl
+from seebench import GENERATOR, Component, Param, hookimpl, param_defaults, philox_rng
+
+PARAMS = (
+    Param("distribution", "uniform", "pixel distribution", choices=("uniform", "gaussian")),
+    Param("channels", 3, "1 (grey) or 3 (RGB)", choices=(1, 3)),
+)
 
 
+@param_defaults(PARAMS)
 class WhiteNoise:
     """Image i under seed s comes from its own Philox stream keyed by (s, i): batch-independent."""
 
-    def __init__(self, distribution: str = "uniform", channels: int = 3):
+    def __init__(self, *, distribution: str, channels: int):
         self.distribution = distribution
         self.channels = channels
 
     def _one(self, index: int, seed: int, size: int) -> np.ndarray:
-        rng = np.random.Generator(np.random.Philox(key=[seed & (2**64 - 1), index]))
+        rng = philox_rng(seed, index)
         shape = (self.channels, size, size)
         if self.distribution == "uniform":
             return rng.integers(0, 256, size=shape, dtype=np.uint8)
@@ -39,10 +45,7 @@ def seebench_register_generators():
             name="white-noise",
             factory=WhiteNoise,
             description="i.i.d. pixel noise (uniform or Gaussian): the floor of the synthetic data",
-            params=(
-                Param("distribution", "uniform", "pixel distribution", choices=("uniform", "gaussian")),
-                Param("channels", 3, "1 (grey) or 3 (RGB)", choices=(1, 3)),
-            ),
+            params=PARAMS,
             tags=("noise",),
             metadata={"role": "synthetic", "family": "white noise"},
         )

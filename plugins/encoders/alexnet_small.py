@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seebench import ENCODER, Component, ConfigError, Param, hookimpl
+from seebench import ENCODER, Component, ConfigError, Param, hookimpl, param_defaults
 
 # Channels of Wang & Isola's SmallAlexNet (used by Baradad et al. at 64 px): conv1..conv5, fc.
 CONV = (96, 192, 384, 384, 192)
@@ -21,6 +21,15 @@ def _conv(cin: int, cout: int, pool: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+PARAMS = (
+    Param("width", 1.0, "multiplier of conv channels and fc width (1.0: 96..384 conv, 4096 fc)",
+          minimum=0.03, maximum=4.0),
+    Param("embed_dim", 128, "dimension of the normalised output the objective trains", minimum=2),
+    Param("grid", 7, "conv5 is max-pooled to grid x grid before fc6 (7 is exact at 64 px)", minimum=1),
+)
+
+
+@param_defaults(PARAMS)
 class AlexNetSmall(nn.Module):
     """`forward` returns fc6 (what the probe sees, `feature_dim`); `embed` continues through fc7 and
     fc8 to the L2-normalised `embed_dim` output that pretraining objectives use.
@@ -29,7 +38,7 @@ class AlexNetSmall(nn.Module):
     fc6 takes any image of at least 15 px.
     """
 
-    def __init__(self, width: float = 1.0, embed_dim: int = 128, grid: int = 7):
+    def __init__(self, *, width: float, embed_dim: int, grid: int):
         super().__init__()
         ch = [max(4, int(round(c * width))) for c in CONV]
         fc = max(16, int(round(FC * width)))
@@ -66,12 +75,7 @@ def seebench_register_encoders():
             name="alexnet-small",
             factory=AlexNetSmall,
             description="the paper's small AlexNet: 5 conv, fc6/fc7, 128-d L2-normalised output; probe on fc6",
-            params=(
-                Param("width", 1.0, "multiplier of conv channels and fc width (1.0: 96..384 conv, 4096 fc)",
-                      minimum=0.03, maximum=4.0),
-                Param("embed_dim", 128, "dimension of the normalised output the objective trains", minimum=2),
-                Param("grid", 7, "conv5 is max-pooled to grid x grid before fc6 (7 is exact at 64 px)", minimum=1),
-            ),
+            params=PARAMS,
             tags=("alexnet", "paper-small"),
         )
     ]

@@ -6,13 +6,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seebench import ENCODER, Component, Param, hookimpl
+from seebench import ENCODER, Component, Param, hookimpl, param_defaults
+
+RAW_PIXELS_PARAMS = (Param("size", 16, "pixels are area-resized to size x size before flattening", minimum=1),)
+MEAN_COLORS_PARAMS = (Param("grid", 1, "mean colour per cell of a grid x grid partition", minimum=1),)
 
 
+@param_defaults(RAW_PIXELS_PARAMS)
 class RawPixels(nn.Module):
     """The image itself, area-resized to `size` x `size`, flattened: 3 * size^2 features."""
 
-    def __init__(self, size: int = 16):
+    def __init__(self, *, size: int):
         super().__init__()
         self.size = size
         self.feature_dim = 3 * size * size
@@ -21,10 +25,11 @@ class RawPixels(nn.Module):
         return F.adaptive_avg_pool2d(x, self.size).flatten(1)
 
 
+@param_defaults(MEAN_COLORS_PARAMS)
 class MeanColors(nn.Module):
     """Mean colour of each cell of a `grid` x `grid` partition: 3 * grid^2 features."""
 
-    def __init__(self, grid: int = 1):
+    def __init__(self, *, grid: int):
         super().__init__()
         self.grid = grid
         self.feature_dim = 3 * grid * grid
@@ -41,7 +46,7 @@ def seebench_register_encoders():
             name="raw-pixels",
             factory=RawPixels,
             description="baseline: the normalised pixels themselves (area-resized), no training",
-            params=(Param("size", 16, "pixels are area-resized to size x size before flattening", minimum=1),),
+            params=RAW_PIXELS_PARAMS,
             uses=(),  # no trainable weights: the objective and the pretraining data are irrelevant
             tags=("baseline",),
             metadata={"role": "baseline", "baseline_label": "raw-pixels"},
@@ -51,7 +56,7 @@ def seebench_register_encoders():
             name="mean-colors",
             factory=MeanColors,
             description="baseline: mean RGB colour of the image (or of each grid cell), no training",
-            params=(Param("grid", 1, "mean colour per cell of a grid x grid partition", minimum=1),),
+            params=MEAN_COLORS_PARAMS,
             uses=(),
             tags=("baseline",),
             metadata={"role": "baseline", "baseline_label": "mean-colors"},

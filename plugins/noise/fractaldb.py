@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
+from seebench import GENERATOR, Component, ConfigError, Param, hookimpl, param_defaults
 
 from .base import PerImageGenerator, check_range, image_rng
 from .fractaldb_ifs import CHOICE_LEVELS, PAD, canvas_pixels, chaos_game, choice_table, fill_rate, random_ifs, walk_shape
@@ -37,13 +37,29 @@ def flip(canvas: np.ndarray, kind: int) -> np.ndarray:
     return canvas
 
 
+PARAMS = (
+    Param("categories", 1000, "number of IFS categories (labels are index % categories)", minimum=1),
+    Param("min_maps", 2, "fewest affine maps of an IFS (official 2)", minimum=2, maximum=8),
+    Param("max_maps", 7, "most affine maps of an IFS (official 7)", minimum=2, maximum=8),
+    Param("fill", 0.2, "share of a 512 px canvas a category's attractor must light (official 0.2)",
+          minimum=0.0, maximum=0.9),
+    Param("search_points", 100_000, "chaos-game points of the category search (official 100,000)", minimum=1000),
+    Param("points", 200_000, "chaos-game points of an image (official 200,000)", minimum=1000),
+    Param("render_size", 362, "canvas an image is drawn on before resizing to the asked size (official 362)",
+          minimum=32, maximum=1024),
+    Param("weight_step", 0.4, "instance weights 1 +- step, 1 +- 2 step on one parameter (official 0.4)",
+          minimum=0.0, maximum=0.5),
+    Param("walkers", 2048, "chaos-game chains run side by side (speed; same attractor samples)", minimum=1),
+)
+
+
+@param_defaults(PARAMS)
 class FractalDB(PerImageGenerator):
     """Image i has category i % categories and is one of the category's 25 x 10 x 4 official instances,
     drawn at random: a weight variant of the IFS, a patch draw and a flip."""
 
-    def __init__(self, categories: int = 1000, min_maps: int = 2, max_maps: int = 7, fill: float = 0.2,
-                 search_points: int = 100_000, points: int = 200_000, render_size: int = 362,
-                 weight_step: float = 0.4, walkers: int = 2048):
+    def __init__(self, *, categories: int, min_maps: int, max_maps: int, fill: float, search_points: int, points: int,
+                 render_size: int, weight_step: float, walkers: int):
         self.name = "fractaldb"
         if categories < 1:
             raise ConfigError(f"fractaldb: categories must be >= 1, got {categories}")
@@ -131,20 +147,7 @@ def seebench_register_generators():
         kind=GENERATOR, name="fractaldb", factory=FractalDB, version="2",
         description="IFS fractals (FractalDB-1k as the official code makes it): grey 3x3-patch attractors of "
                     "categories that fill >= 20% of 512 px, 25 weight variants x 4 flips per category",
-        params=(
-            Param("categories", 1000, "number of IFS categories (labels are index % categories)", minimum=1),
-            Param("min_maps", 2, "fewest affine maps of an IFS (official 2)", minimum=2, maximum=8),
-            Param("max_maps", 7, "most affine maps of an IFS (official 7)", minimum=2, maximum=8),
-            Param("fill", 0.2, "share of a 512 px canvas a category's attractor must light (official 0.2)",
-                  minimum=0.0, maximum=0.9),
-            Param("search_points", 100_000, "chaos-game points of the category search (official 100,000)", minimum=1000),
-            Param("points", 200_000, "chaos-game points of an image (official 200,000)", minimum=1000),
-            Param("render_size", 362, "canvas an image is drawn on before resizing to the asked size (official 362)",
-                  minimum=32, maximum=1024),
-            Param("weight_step", 0.4, "instance weights 1 +- step, 1 +- 2 step on one parameter (official 0.4)",
-                  minimum=0.0, maximum=0.5),
-            Param("walkers", 2048, "chaos-game chains run side by side (speed; same attractor samples)", minimum=1),
-        ),
+        params=PARAMS,
         tags=("fractal",),
         metadata={"role": "synthetic", "family": "fractaldb", "reference": {"imagenet100-top1": 33.4}},
     )]

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import torch
 
-from seebench import EVALUATOR, Component, Param, hookimpl, topk_accuracy
+from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .features import IMAGE_SIZE, labelled_features
+from .features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
 from .logreg import fit_lbfgs, fit_paper, standardize
 
 
-class LinearProbe:
-    def __init__(self, source: str = "fashion-mnist", source_params: dict | None = None, train_size: int = 10000,
-                 test_size: int = 10000, protocol: str = "fast", l2: float = 1e-3, max_iter: int = 100,
-                 epochs: int = 100, lr: float = 1e-3, batch_size: int = 128, image_size: int = 0):
-        self.source, self.source_params = source, dict(source_params or {})
-        self.train_size, self.test_size = train_size, test_size
+PARAMS = (
+    *source_params("train images", 10000, "test images (10000: all of Fashion-MNIST's)"),
+    Param("protocol", "fast", "fast: full-batch L-BFGS on standardized features; paper: Adam 100 epochs",
+          choices=("fast", "paper")),
+    Param("l2", 1e-3, "L2 penalty of the fast protocol (picked so it matches the paper protocol, see benchmarks/probe.py)", minimum=0.0),
+    Param("max_iter", 100, "L-BFGS iterations of the fast protocol", minimum=1),
+    Param("epochs", 100, "epochs of the paper protocol", minimum=1),
+    Param("lr", 1e-3, "Adam learning rate of the paper protocol", minimum=0.0),
+    Param("batch_size", 128, "minibatch of the paper protocol", minimum=1),
+    IMAGE_SIZE,
+)
+
+
+@param_defaults(PARAMS)
+class LinearProbe(LabelledProbe):
+    who = "linear-probe"
+
+    def __init__(self, *, source: str, source_params: dict | None, train_size: int, test_size: int, protocol: str,
+                 l2: float, max_iter: int, epochs: int, lr: float, batch_size: int, image_size: int):
+        self.set_source(source, source_params, train_size, test_size, image_size)
         self.protocol, self.l2, self.max_iter = protocol, l2, max_iter
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.image_size = image_size
-
-    def preflight(self, pf) -> None:
-        """Before any pretraining: the source's files are there (checked cheaply by the source)."""
-        pf.source(self.source, self.source_params, where="linear-probe")
 
     def evaluate(self, ctx) -> dict[str, float]:
         train, train_labels, test, test_labels, classes = labelled_features(ctx, self, "linear-probe")
@@ -36,7 +45,7 @@ class LinearProbe:
                                   seed=ctx.seed, progress=ctx.progress)
         with torch.no_grad():
             scores = model(test)
-        return {"top1": topk_accuracy(scores, test_labels, 1), "top5": topk_accuracy(scores, test_labels, 5)}
+        return top1_top5(scores, test_labels)
 
 
 @hookimpl
@@ -47,22 +56,7 @@ def seebench_register_evaluators():
             name="linear-probe",
             factory=LinearProbe,
             description="linear classifier on frozen cached features of a real source (fast L-BFGS or the paper's Adam)",
-            params=(
-                Param("source", "fashion-mnist", "real labelled source to classify"),
-                Param("source_params", None, "parameters of that source", type=dict),
-                Param("train_size", 10000, "train images, a fixed subset, for sources that take train_size", minimum=1),
-                Param("test_size", 10000, "test images, a fixed subset, for sources that take test_size (10000: all of Fashion-MNIST's)", minimum=1),
-                Param("protocol", "fast", "fast: full-batch L-BFGS on standardized features; paper: Adam 100 epochs",
-                      choices=("fast", "paper")),
-                Param("l2", 1e-3, "L2 penalty of the fast protocol (picked so it matches the paper protocol, see benchmarks/probe.py)", minimum=0.0),
-                Param("max_iter", 100, "L-BFGS iterations of the fast protocol", minimum=1),
-                Param("epochs", 100, "epochs of the paper protocol", minimum=1),
-                Param("lr", 1e-3, "Adam learning rate of the paper protocol", minimum=0.0),
-                Param("batch_size", 128, "minibatch of the paper protocol", minimum=1),
-                IMAGE_SIZE,
-            ),
-            metadata={"metrics": {"top1": {"higher_is_better": True, "unit": "%"},
-                                  "top5": {"higher_is_better": True, "unit": "%"}},
-                      "chance": "100 / classes"},
+            params=PARAMS,
+            metadata=TOP_K_METADATA,
         )
     ]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seebench import SOURCE, Component, ImageSet, Param, hookimpl, permutation
+from seebench import SOURCE, Component, ImageSet, Param, hookimpl, param_defaults, permutation
+
+PARAMS = (Param("test_fraction", 0.25, "fixed random share held out as the test split", minimum=0.01, maximum=0.99),)
 
 
+@param_defaults(PARAMS)
 class Digits:
-    def __init__(self, test_fraction: float = 0.25):
+    def __init__(self, *, test_fraction: float):
         self.test_fraction = test_fraction
 
     def load(self, split: str) -> ImageSet:
@@ -36,8 +39,7 @@ def seebench_register_sources():
             name="digits",
             factory=Digits,
             description="scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes, grey)",
-            params=(Param("test_fraction", 0.25, "fixed random share held out as the test split",
-                          minimum=0.01, maximum=0.99),),
+            params=PARAMS,
             tags=("real", "labelled"),
             metadata={"role": "real", "num_classes": 10},
         )

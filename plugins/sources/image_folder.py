@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl, keyed_rng
+from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl, param_defaults, keyed_rng
 
 # Class lists shipped with seebench, by the name classes_file may give instead of a path.
 BUILTIN_LISTS = {"imagenet-100": "imagenet100.txt"}  # CMC's ImageNet-100 (Tian et al. 2019)
@@ -25,12 +25,23 @@ def _no_images(folder: Path) -> DataMissingError:
     return DataMissingError(f"image-folder: class folder {folder} holds no images ({', '.join(sorted(EXTENSIONS))})")
 
 
+PARAMS = (
+    Param("root", "", "the folder with one sub-folder per class"),
+    Param("classes_file", "", "optional text file, one class folder name per line (first word), "
+          "or a built-in list: imagenet-100 (CMC's 100 classes)"),
+    Param("size", 64, "images are resized and centre-cropped to size x size", minimum=8),
+    Param("test_fraction", 0.2, "held-out share per class when there are no train/val folders",
+          minimum=0.0, maximum=1.0),
+    Param("max_per_class", 0, "use at most this many images per class (0: all)", minimum=0),
+)
+
+
+@param_defaults(PARAMS)
 class ImageFolder:
     """`root/<split>/<class>/*.jpg` when `root/train` exists, else `root/<class>/*.jpg` split by
     `test_fraction`. Images are resized (shorter side) and centre-cropped to `size` x `size` RGB."""
 
-    def __init__(self, root: str = "", classes_file: str = "", size: int = 64, test_fraction: float = 0.2,
-                 max_per_class: int = 0):
+    def __init__(self, *, root: str, classes_file: str, size: int, test_fraction: float, max_per_class: int):
         if not root:
             raise DataMissingError("image-folder: pass root=DIR (a folder with one sub-folder per class)")
         self.root = Path(root).expanduser()
@@ -122,15 +133,7 @@ def seebench_register_sources():
             name="image-folder",
             factory=ImageFolder,
             description="images in root/<class>/ (or root/train|val/<class>/); a class-list file selects e.g. ImageNet-100",
-            params=(
-                Param("root", "", "the folder with one sub-folder per class"),
-                Param("classes_file", "", "optional text file, one class folder name per line (first word), "
-                      "or a built-in list: imagenet-100 (CMC's 100 classes)"),
-                Param("size", 64, "images are resized and centre-cropped to size x size", minimum=8),
-                Param("test_fraction", 0.2, "held-out share per class when there are no train/val folders",
-                      minimum=0.0, maximum=1.0),
-                Param("max_per_class", 0, "use at most this many images per class (0: all)", minimum=0),
-            ),
+            params=PARAMS,
             tags=("real", "labelled"),
             metadata={"role": "real"},
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl, param_defaults
 
 DEFAULT_ROOT = os.path.join("~", ".cache", "seebench", "datasets")
 
@@ -44,9 +44,18 @@ def _to_uint8_nchw(data) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.uint8))
 
 
+PARAMS = (
+    Param("variant", "CIFAR10", "class name in torchvision.datasets"),
+    Param("root", DEFAULT_ROOT, "folder holding <Name>/ with the dataset's files"),
+    Param("download", False, "download the dataset if it is missing (off: never touch the network)"),
+    Param("train_size", None, "use a fixed random subset of the train split", type=int),
+    Param("test_size", None, "use a fixed random subset of the test split", type=int),
+)
+
+
+@param_defaults(PARAMS)
 class TorchvisionSource:
-    def __init__(self, variant: str = "CIFAR10", root: str = DEFAULT_ROOT, download: bool = False,
-                 train_size: int | None = None, test_size: int | None = None):
+    def __init__(self, *, variant: str, root: str, download: bool, train_size: int | None, test_size: int | None):
         self.variant = variant
         self.cls = _dataset_class(variant)
         self.root = Path(root).expanduser() / variant
@@ -111,13 +120,7 @@ def seebench_register_sources():
             name="torchvision:*",
             factory=TorchvisionSource,
             description="any torchvision dataset by class name (torchvision:CIFAR10, torchvision:STL10, ...)",
-            params=(
-                Param("variant", "CIFAR10", "class name in torchvision.datasets"),
-                Param("root", DEFAULT_ROOT, "folder holding <Name>/ with the dataset's files"),
-                Param("download", False, "download the dataset if it is missing (off: never touch the network)"),
-                Param("train_size", None, "use a fixed random subset of the train split", type=int),
-                Param("test_size", None, "use a fixed random subset of the test split", type=int),
-            ),
+            params=PARAMS,
             tags=("real", "labelled"),
             metadata={"role": "real"},
         )
