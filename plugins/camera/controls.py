@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -12,15 +13,15 @@ from seebench import GENERATOR, SOURCE, CellFailed, Component, Param, keyed_gene
 from .power import prnu_content
 from .source_spec import resolve_source
 
-_BINOMIAL = {3: [1, 2, 1], 5: [1, 4, 6, 4, 1], 7: [1, 6, 15, 20, 15, 6, 1]}
+MAX_BLUR = 61  # taps; a binomial of n taps is close to a Gaussian of sigma sqrt(n - 1) / 2 px
 
 
 def binomial_blur(images: torch.Tensor, size: int) -> torch.Tensor:
-    """Separable binomial blur (3, 5 or 7 taps; reflect borders) of uint8 (N, C, H, W)."""
-    if size not in _BINOMIAL:
-        raise ValueError(f"replay: blur must be 0, 3, 5 or 7 taps, got {size}")
-    k = torch.tensor(_BINOMIAL[size], dtype=torch.float32)
-    k = k / k.sum()
+    """Separable binomial blur (odd taps 3 .. MAX_BLUR: a row of Pascal's triangle; reflect borders) of uint8 (N, C, H, W)."""
+    if size < 3 or size > MAX_BLUR or size % 2 == 0 or size // 2 >= min(images.shape[-2:]):
+        raise ValueError(f"replay: blur must be 0 or odd taps from 3 to {MAX_BLUR} (and under the crop side), got {size}")
+    k = torch.tensor([math.comb(size - 1, i) for i in range(size)], dtype=torch.float64)
+    k = (k / k.sum()).float()
     c = images.shape[1]
     x = images.float()
     pad = size // 2
@@ -58,14 +59,14 @@ class _CropGenerator:
 
 class Replay(_CropGenerator):
     """Returns the GAN-training crops themselves (a perfectly memorising generator), optionally
-    blurred, shifted or with added noise: a control the fingerprint verdict must flag as copies."""
+    blurred, shifted, mirrored or with added noise: a control the fingerprint verdict must flag as copies."""
 
     name = "replay"
 
     def __init__(self, source: str = "camera-sim", source_params: dict | None = None, resolution: int = 64,
-                 blur: int = 0, shift: int = 0, noise: float = 0.0):
+                 blur: int = 0, shift: int = 0, noise: float = 0.0, flip: bool = False):
         super().__init__(source, source_params, resolution)
-        self.blur, self.shift, self.noise = blur, shift, noise
+        self.blur, self.shift, self.noise, self.flip = blur, shift, noise, flip
 
     def fit(self, ctx) -> None:
         train = self._load(ctx, "train")
@@ -79,6 +80,8 @@ class Replay(_CropGenerator):
             x = binomial_blur(x, self.blur)
         if self.shift:  # content moved by `shift` px: no longer on the sensor pixels that made it
             x = torch.roll(x, shifts=(self.shift, self.shift), dims=(-2, -1))
+        if self.flip:  # mirrored left-right, as a GAN trained with x-flip augmentation memorises its photos
+            x = torch.flip(x, dims=(-1,))
         if self.noise:
             g = [keyed_generator("replay-noise", seed, int(i)) for i in indices]
             z = torch.stack([torch.randn(x.shape[1:], generator=gi) for gi in g])
@@ -121,11 +124,12 @@ def control_components() -> list[Component]:
     return [
         Component(
             kind=GENERATOR, name="replay", factory=Replay,
-            description="control: the GAN-training crops themselves (a memorising generator), optionally blurred/shifted/noisy",
+            description="control: the GAN-training crops themselves (a memorising generator), optionally blurred/shifted/noisy/mirrored",
             params=(_SOURCE, _SOURCE_PARAMS, _RESOLUTION,
-                    Param("blur", 0, "binomial blur taps (0: none; 3, 5 or 7)", minimum=0, maximum=7),
+                    Param("blur", 0, f"binomial blur taps (0: none; odd, 3 to {MAX_BLUR})", minimum=0, maximum=MAX_BLUR),
                     Param("shift", 0, "move the content by this many px (off its sensor pixels)", minimum=0),
-                    Param("noise", 0.0, "add Gaussian noise of this std (grey levels)", minimum=0.0)),
+                    Param("noise", 0.0, "add Gaussian noise of this std (grey levels)", minimum=0.0),
+                    Param("flip", False, "mirror the copies left-right (x-flip augmentation memorised)")),
             tags=("camera", "control"),
             metadata={"role": "control", "family": "camera controls"},
         ),

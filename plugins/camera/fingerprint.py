@@ -13,7 +13,7 @@ from . import prnu, spectra
 from .controls import control_components
 from .memorisation import near_copies, save_pairs
 from .power import STRENGTHS, fingerprints_by_position, power_curve, prnu_content
-from .samples import real_source, samples_of
+from .samples import kid_features, real_source, samples_of
 from .source_spec import other_device_params, resolve_source
 
 
@@ -131,12 +131,14 @@ class Fingerprint:
 
     def _memorisation(self, ctx, fake, fake_pos, train, test, ks, resids) -> dict[str, float]:
         """Near-copies of GAN-training crops, and PCE of the copies and of the novel samples apart."""
-        report = near_copies(fake, train.images, test.images)
+        report = near_copies(fake, train.images, test.images, embed=kid_features(ctx))
         pairs = ctx.cache_path("fingerprint", {"cell": ctx.cell.key, "what": "nearest"}, ".png")
         save_pairs(pairs, fake, train.images, report)
         ctx.add_artifact("nearest_training_crops", pairs)
-        out = {"near_copy_frac": report.fraction, "nn_ratio_pixels": report.ratio_median["pixels"],
-               "nn_ratio_lowpass": report.ratio_median["lowpass"]}
+        out = {"near_copy_frac": report.fraction}
+        for view in report.flags:  # pixels, lowpass, features: which view saw the copies
+            out[f"near_copy_frac_{view}"] = report.view_fraction(view)
+            out[f"nn_ratio_{view}"] = report.ratio_median[view]
         grey, resid = resids["grey"], resids["resid"]
         for key, mask in (("copies", report.is_copy), ("novel", ~report.is_copy)):
             if mask.sum() >= 2:
@@ -193,7 +195,7 @@ class Fingerprint:
                  f"{m['pce_copies_pooled']:.1f}), held-out real photos {m['pce_real_pooled']:.1f}, "
                  f"negative control {m['pce_other_pooled']:.1f} [{other_desc}]; per-image median PCE: samples "
                  f"{m['pce_gen_median']:.1f}, real {m['pce_real_median']:.1f}, control {m['pce_other_median']:.1f}; "
-                 f"near-copies of training crops {100 * m['near_copy_frac']:.0f}%; JPEG grid {m['jpeg_grid_gen']:.2f} "
+                 f"near-copies of training crops {100 * m['near_copy_frac']:.0f}% ({self.copy_views(m)}); JPEG grid {m['jpeg_grid_gen']:.2f} "
                  f"vs real {m['jpeg_grid_real']:.2f}; CFA peak {m['cfa_peak_gen']:.2f} vs real {m['cfa_peak_real']:.2f}; "
                  f"threshold {t:g}")
         power = self.power_note(m)
@@ -212,14 +214,26 @@ class Fingerprint:
         if self._gen_mode == "resize":
             note = ("(expected: the generator was trained on downscaled whole frames, which destroys the "
                     "pixel-aligned fingerprint; fit it with mode=crops to ask the question) ")
+        if m["near_copy_frac"] >= 0.5:
+            note += (f"({100 * m['near_copy_frac']:.0f}% of the samples are near-copies of GAN-training crops: "
+                     "memorised content that did not keep the sensor pixels it was taken on) ")
         return "NO: the samples do not carry this camera's sensor fingerprint (PRNU). " + note + power + facts
+
+    @staticmethod
+    def copy_views(m: dict[str, float]) -> str:
+        """'pixels 100%, lowpass 100%, features 98%': the near-copy fraction each view found."""
+        views = [k[len("near_copy_frac_"):] for k in m if k.startswith("near_copy_frac_")]
+        return ", ".join(f"{v} {100 * m['near_copy_frac_' + v]:.0f}%" for v in views)
 
 
 @hookimpl
 def seebench_register_evaluators():
     metrics = {"carries_fingerprint": {"higher_is_better": True, "unit": "flag"},
                "fingerprint_on_novel": {"higher_is_better": True, "unit": "flag"},
-               "near_copy_frac": {"higher_is_better": False, "unit": "fraction"},
+               "near_copy_frac": {"higher_is_better": False, "unit": "fraction"},  # any view
+               "near_copy_frac_pixels": {"higher_is_better": False, "unit": "fraction"},
+               "near_copy_frac_lowpass": {"higher_is_better": False, "unit": "fraction"},
+               "near_copy_frac_features": {"higher_is_better": False, "unit": "fraction"},
                "power_min_strength": {"higher_is_better": False, "unit": "x PRNU"},  # beside every verdict
                "pce_gen_pooled": {"higher_is_better": True, "unit": ""},
                "pce_novel_pooled": {"higher_is_better": True, "unit": ""},
@@ -242,7 +256,7 @@ def seebench_register_evaluators():
             ),
             uses=("data",),
             metadata={"table": "camera", "metrics": metrics},
-            version="2",  # 2: K from the reference split, near-copies, power
+            version="3",  # 2: K from the reference split, near-copies, power; 3: near-copies in encoder features too
         )
     ]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from seebench import Param, load_tensors, save_tensors, to_model_input, torch_generator
+from seebench import ENCODER, Param, load_tensors, save_tensors, to_model_input, torch_generator
 
 from .source_spec import resolve_source
 
@@ -61,6 +61,25 @@ def embed(ctx, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
         for start in range(0, len(images), batch_size):
             out.append(encoder(to_model_input(images[start:start + batch_size], size, ctx.device)).float().cpu())
     return torch.cat(out)
+
+
+def kid_features(ctx):
+    """images -> features as the appearance metrics (KID, FD) of this cell's row compute them: the cell's
+    encoder when it has one; else (an evaluator that does not use the encoder axis, like fingerprint)
+    a random-init ResNet-18 under the cell seed at the budget's image size, which is what `kid` uses
+    in the camera presets (encoder resnet18, objective none). Nothing is downloaded."""
+    if ctx.cell.encoder is not None:
+        return lambda images: embed(ctx, images)
+    with torch.random.fork_rng():
+        torch.manual_seed(ctx.seed)  # as ctx.encoder() seeds it: the same weights
+        encoder = ctx.build(ENCODER, "resnet18").to(ctx.device).eval()
+    size = ctx.budget.image_size
+
+    def features(images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
+        with torch.inference_mode():
+            return torch.cat([encoder(to_model_input(images[i:i + batch_size], size, ctx.device)).float().cpu()
+                              for i in range(0, len(images), batch_size)])
+    return features
 
 
 def _cached(ctx, namespace: str, identity: dict, compute) -> torch.Tensor:
