@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, ImageSet, Param, atomic_write_bytes, hookimpl, philox_rng
+from seebench import SOURCE, Component, ImageSet, Param, atomic_write_bytes, hookimpl, param_defaults, philox_rng
 
 from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
 from .scenes import render_cup_scene
@@ -25,14 +25,31 @@ def _rng(device: int, index: int, stream: int) -> np.random.Generator:
     return philox_rng((device & 0xFFFFFFFF) << 32 | (stream & 0xFFFF) << 16 | 0xCA4, index)
 
 
+PARAMS = (
+    Param("device", 0, "sensor seed: another value is another camera (the negative control)", minimum=0),
+    Param("count", 350, "photos taken (train + held-out)", minimum=2),
+    Param("held_out", 0.2, "fraction of photos held out for the controls (split by a hash of the index)", minimum=0.0, maximum=1.0),
+    Param("reference", 0.3, "fraction of photos the fingerprint K is estimated from (never trained on)",
+          minimum=0.0, maximum=1.0),
+    Param("mode", "resize", "resize: whole frame, centre crop, downscaled to size; crops: native-resolution crops",
+          choices=MODES),
+    Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8, maximum=720),
+    Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
+    Param("sensor", True, "false: the clean rendered scenes, no sensor pipeline (a control)"),
+    Param("prnu_strength", 0.01, "std of the device's PRNU pattern K", minimum=0.0),
+    Param("jpeg_quality", 88, "JPEG quality of the simulated camera", minimum=1, maximum=100),
+    Param("split_seed", 0, "seed of the train/held-out assignment"),
+)
+
+
+@param_defaults(PARAMS)
 class CameraSim:
     """Photo i of device d is the same bytes on every run: scene and noise come from Philox streams
     keyed by (d, i). This is a simulation, not a real camera: it exists so the fingerprint
     controls can be checked without anybody's photos."""
 
-    def __init__(self, device: int = 0, count: int = 350, held_out: float = 0.2, mode: str = "resize",
-                 size: int = 64, positions: int = 4, sensor: bool = True, prnu_strength: float = 0.01,
-                 jpeg_quality: int = 88, split_seed: int = 0, reference: float = 0.3):
+    def __init__(self, *, device: int, count: int, held_out: float, mode: str, size: int, positions: int,
+                 sensor: bool, prnu_strength: float, jpeg_quality: int, split_seed: int, reference: float):
         check_fractions(held_out, reference, "camera-sim")
         self.device, self.count, self.held_out, self.mode = device, count, held_out, mode
         self.reference = reference
@@ -172,21 +189,7 @@ def seebench_register_sources():
             name="camera-sim",
             factory=CameraSim,
             description="SIMULATED iPod-touch-4-like camera: red-cup scenes through Bayer/PRNU/noise/demosaic/JPEG",
-            params=(
-                Param("device", 0, "sensor seed: another value is another camera (the negative control)", minimum=0),
-                Param("count", 350, "photos taken (train + held-out)", minimum=2),
-                Param("held_out", 0.2, "fraction of photos held out for the controls (split by a hash of the index)", minimum=0.0, maximum=1.0),
-                Param("reference", 0.3, "fraction of photos the fingerprint K is estimated from (never trained on)",
-                      minimum=0.0, maximum=1.0),
-                Param("mode", "resize", "resize: whole frame, centre crop, downscaled to size; crops: native-resolution crops",
-                      choices=MODES),
-                Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8, maximum=720),
-                Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
-                Param("sensor", True, "false: the clean rendered scenes, no sensor pipeline (a control)"),
-                Param("prnu_strength", 0.01, "std of the device's PRNU pattern K", minimum=0.0),
-                Param("jpeg_quality", 88, "JPEG quality of the simulated camera", minimum=1, maximum=100),
-                Param("split_seed", 0, "seed of the train/held-out assignment"),
-            ),
+            params=PARAMS,
             tags=("camera", "simulation"),
             metadata={"role": "real", "simulation": True, "sensor": f"{WIDTH}x{HEIGHT} Bayer RGGB"},
             version="2",  # 2: three splits (train / reference / test), textured scenes

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from seebench import (GENERATOR, CellFailed, Component, EpochOrder, Param, atomic_write_text, hookimpl, keyed_generator,
-                     keyed_seed, load_tensors, load_torch, read_or_set_aside, save_tensors, save_torch, to_rgb, to_uint8)
+                     keyed_seed, load_tensors, load_torch, param_defaults, read_or_set_aside, save_tensors, save_torch,
+                     to_rgb, to_uint8)
 
 from .dcgan_nets import Discriminator, Generator, weights_init
 from .diffaugment import diff_augment, parse_policy
@@ -28,14 +29,41 @@ def latents(indices: Sequence[int], seed: int, nz: int) -> torch.Tensor:
     return torch.stack(zs).view(len(zs), nz, 1, 1)
 
 
+PARAMS = (
+    Param("source", "camera-sim", "source to fit, a spec string like photos:path=DIR,camera=iPod touch 4"),
+    Param("source_params", None, "extra parameters of that source", type=dict),
+    Param("mode", "resize", "camera sources: resize (whole frames) or crops (native sensor crops)",
+          choices=("resize", "crops")),
+    Param("resolution", 64, "64 (pytorch/examples), 128 (one more up/down-sampling stage) or 32 (one fewer, quick demos)",
+          choices=(32, 64, 128)),
+    Param("nz", 100, "latent size", minimum=1),
+    Param("ngf", 64, "generator width", minimum=1),
+    Param("ndf", 64, "discriminator width", minimum=1),
+    Param("lr", 2e-4, "Adam learning rate (both nets)", minimum=0.0),
+    Param("beta1", 0.5, "Adam beta1", minimum=0.0, maximum=1.0),
+    Param("diffaugment", "", "DiffAugment policy for few images, e.g. color,translation,cutout (empty: off)"),
+    Param("images", 0, "images seen while fitting (0: the cell budget's images/epochs)", minimum=0),
+    Param("batch_size", 0, "fitting batch size (0: the cell budget's)", minimum=0),
+    Param("sample_every", 200, "write a sample grid PNG every N steps (0: only at the end)", minimum=0),
+    Param("checkpoint_every", 50, "checkpoint every N steps so a killed cell resumes (0: never)", minimum=0),
+    Param("conditional", False, "crops: condition G and D on the sensor position; sample i belongs to "
+          "position i mod positions and is tested against that position's fingerprint"),
+    Param("kid_every", 0, "every N steps: KID of samples vs held-out photos; the generator at the best "
+          "KID is kept (0: off, keep the last)", minimum=0),
+    Param("kid_samples", 256, "samples per tracked KID", minimum=2),
+    Param("patience", 0, "stop when KID has not improved for this many evaluations (0: train the whole budget)",
+          minimum=0),
+)
+
+
+@param_defaults(PARAMS)
 class DCGAN:
     """A DCGAN (pytorch/examples defaults) fitted once per (source, parameters, seed, budget)."""
 
-    def __init__(self, source: str = "camera-sim", source_params: dict | None = None, mode: str = "resize",
-                 resolution: int = 64, nz: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4,
-                 beta1: float = 0.5, diffaugment: str = "", images: int = 0, batch_size: int = 0,
-                 sample_every: int = 200, checkpoint_every: int = 50, conditional: bool = False,
-                 kid_every: int = 0, kid_samples: int = 256, patience: int = 0):
+    def __init__(self, *, source: str, source_params: dict | None, mode: str, resolution: int, nz: int, ngf: int,
+                 ndf: int, lr: float, beta1: float, diffaugment: str, images: int, batch_size: int,
+                 sample_every: int, checkpoint_every: int, conditional: bool, kid_every: int, kid_samples: int,
+                 patience: int):
         self.source, self.source_params, self.mode = source, dict(source_params or {}), mode
         self.resolution, self.nz, self.ngf, self.ndf = resolution, nz, ngf, ndf
         self.lr, self.beta1 = lr, beta1
@@ -343,31 +371,7 @@ def seebench_register_generators():
             name="dcgan",
             factory=DCGAN,
             description="DCGAN (Radford et al., pytorch/examples defaults) fitted to a source in the cell, cached",
-            params=(
-                Param("source", "camera-sim", "source to fit, a spec string like photos:path=DIR,camera=iPod touch 4"),
-                Param("source_params", None, "extra parameters of that source", type=dict),
-                Param("mode", "resize", "camera sources: resize (whole frames) or crops (native sensor crops)",
-                      choices=("resize", "crops")),
-                Param("resolution", 64, "64 (pytorch/examples), 128 (one more up/down-sampling stage) or 32 (one fewer, quick demos)",
-                      choices=(32, 64, 128)),
-                Param("nz", 100, "latent size", minimum=1),
-                Param("ngf", 64, "generator width", minimum=1),
-                Param("ndf", 64, "discriminator width", minimum=1),
-                Param("lr", 2e-4, "Adam learning rate (both nets)", minimum=0.0),
-                Param("beta1", 0.5, "Adam beta1", minimum=0.0, maximum=1.0),
-                Param("diffaugment", "", "DiffAugment policy for few images, e.g. color,translation,cutout (empty: off)"),
-                Param("images", 0, "images seen while fitting (0: the cell budget's images/epochs)", minimum=0),
-                Param("batch_size", 0, "fitting batch size (0: the cell budget's)", minimum=0),
-                Param("sample_every", 200, "write a sample grid PNG every N steps (0: only at the end)", minimum=0),
-                Param("checkpoint_every", 50, "checkpoint every N steps so a killed cell resumes (0: never)", minimum=0),
-                Param("conditional", False, "crops: condition G and D on the sensor position; sample i belongs to "
-                      "position i mod positions and is tested against that position's fingerprint"),
-                Param("kid_every", 0, "every N steps: KID of samples vs held-out photos; the generator at the best "
-                      "KID is kept (0: off, keep the last)", minimum=0),
-                Param("kid_samples", 256, "samples per tracked KID", minimum=2),
-                Param("patience", 0, "stop when KID has not improved for this many evaluations (0: train the whole budget)",
-                      minimum=0),
-            ),
+            params=PARAMS,
             tags=("gan",),
             metadata={"role": "synthetic", "family": "GAN fitted to real photos",
                       "reference": {"paper": "Radford, Metz, Chintala 2016 (DCGAN)"}},

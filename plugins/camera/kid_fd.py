@@ -9,7 +9,7 @@ from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from seebench import EVALUATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
 from .samples import COMMON_PARAMS, real_and_fake_features
 
@@ -54,9 +54,15 @@ def fd_score(real: torch.Tensor, fake: torch.Tensor) -> float:
     return float(metric.compute())
 
 
+KID_PARAMS = COMMON_PARAMS + (
+    Param("subsets", 100, "random subsets averaged", minimum=1),
+    Param("subset_size", 1000, "subset size (shrunk to the smaller set)", minimum=2),
+)
+
+
+@param_defaults(KID_PARAMS)
 class KID:
-    def __init__(self, source: str = "", source_params: dict | None = None, samples: int = 0,
-                 subsets: int = 100, subset_size: int = 1000):
+    def __init__(self, *, source: str, source_params: dict | None, samples: int, subsets: int, subset_size: int):
         self.source, self.source_params, self.samples = source, source_params, samples
         self.subsets, self.subset_size = subsets, subset_size
 
@@ -67,8 +73,9 @@ class KID:
                 "n_fake": float(len(fake))}
 
 
+@param_defaults(COMMON_PARAMS)
 class FD:
-    def __init__(self, source: str = "", source_params: dict | None = None, samples: int = 0):
+    def __init__(self, *, source: str, source_params: dict | None, samples: int):
         self.source, self.source_params, self.samples = source, source_params, samples
 
     def evaluate(self, ctx) -> dict[str, float]:
@@ -82,10 +89,7 @@ def seebench_register_evaluators():
         Component(
             kind=EVALUATOR, name="kid", factory=KID,
             description="Kernel Inception-style Distance (unbiased MMD^2) of samples vs held-out photos in the cell encoder's features",
-            params=COMMON_PARAMS + (
-                Param("subsets", 100, "random subsets averaged", minimum=1),
-                Param("subset_size", 1000, "subset size (shrunk to the smaller set)", minimum=2),
-            ),
+            params=KID_PARAMS,
             uses=("data", "encoder"),
             metadata={"table": "camera", "metrics": {"kid": {"higher_is_better": False, "unit": "", "primary": True},
                                   "kid_std": {"higher_is_better": False, "unit": ""}}},

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl
+from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl, param_defaults
 
 from .exif import ExifInfo, matches_camera, read_exif
 from .frames import (MODES, check_fractions, check_split, crop_positions, nested_subset, position_names, resize_frame,
@@ -39,10 +39,28 @@ class ScanReport:
                 f"{len(self.other_camera)} from other cameras, {self.ignored} non-image files ignored")
 
 
+PARAMS = (
+    Param("path", "", "folder of photos (searched recursively)"),
+    Param("camera", "", "keep only this EXIF model, e.g. 'iPod touch 4' (empty: all)"),
+    Param("mode", "resize", "resize: whole frame, centre crop, downscaled to size; crops: native-resolution "
+          "crops at fixed sensor positions (for fingerprints)", choices=MODES),
+    Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8),
+    Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
+    Param("held_out", 0.2, "fraction held out for the controls and KID (by a hash of the file path)", minimum=0.0, maximum=1.0),
+    Param("reference", 0.3, "fraction the fingerprint K is estimated from, never trained on (by the same hash)",
+          minimum=0.0, maximum=1.0),
+    Param("limit", 0, "use only this many photos, a nested subset by path hash (0: all); limit=100 is "
+          "inside limit=350", minimum=0),
+    Param("split_seed", 0, "seed of the train/held-out assignment"),
+    Param("min_images", 10, "fewer usable photos than this is an error", minimum=0),
+    Param("max_images", 0, "read at most this many photos (0: all)", minimum=0),
+)
+
+
+@param_defaults(PARAMS)
 class PhotoFolder:
-    def __init__(self, path: str = "", camera: str = "", mode: str = "resize", size: int = 64, positions: int = 4,
-                 held_out: float = 0.2, split_seed: int = 0, min_images: int = 10, max_images: int = 0,
-                 reference: float = 0.3, limit: int = 0):
+    def __init__(self, path: str, *, camera: str, mode: str, size: int, positions: int, held_out: float,
+                 split_seed: int, min_images: int, max_images: int, reference: float, limit: int):
         if not path:
             raise ConfigError("source 'photos': parameter 'path' is required; use photos:path=/folder/of/jpegs")
         self.path = Path(os.path.expanduser(str(path)))
@@ -214,22 +232,7 @@ def seebench_register_sources():
             name="photos",
             factory=PhotoFolder,
             description="a folder of your JPEG/PNG/TIFF photos (recursive), EXIF camera filter, resized frames or sensor crops",
-            params=(
-                Param("path", "", "folder of photos (searched recursively)"),
-                Param("camera", "", "keep only this EXIF model, e.g. 'iPod touch 4' (empty: all)"),
-                Param("mode", "resize", "resize: whole frame, centre crop, downscaled to size; crops: native-resolution "
-                      "crops at fixed sensor positions (for fingerprints)", choices=MODES),
-                Param("size", 64, "output side in px (resize) or crop side in sensor px (crops)", minimum=8),
-                Param("positions", 4, "crops per photo at fixed sensor positions, an n x n grid (crops mode)", minimum=1),
-                Param("held_out", 0.2, "fraction held out for the controls and KID (by a hash of the file path)", minimum=0.0, maximum=1.0),
-                Param("reference", 0.3, "fraction the fingerprint K is estimated from, never trained on (by the same hash)",
-                      minimum=0.0, maximum=1.0),
-                Param("limit", 0, "use only this many photos, a nested subset by path hash (0: all); limit=100 is "
-                      "inside limit=350", minimum=0),
-                Param("split_seed", 0, "seed of the train/held-out assignment"),
-                Param("min_images", 10, "fewer usable photos than this is an error", minimum=0),
-                Param("max_images", 0, "read at most this many photos (0: all)", minimum=0),
-            ),
+            params=PARAMS,
             tags=("camera",),
             metadata={"role": "real"},
             version="2",  # 2: three splits (train / reference / test)

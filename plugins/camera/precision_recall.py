@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from seebench import EVALUATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
 from .samples import COMMON_PARAMS, real_and_fake_features
 
@@ -31,8 +31,12 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tupl
     return precision, recall
 
 
+PARAMS = COMMON_PARAMS + (Param("k", 3, "neighbours defining each manifold ball", minimum=1),)
+
+
+@param_defaults(PARAMS)
 class PrecisionRecall:
-    def __init__(self, source: str = "", source_params: dict | None = None, samples: int = 0, k: int = 3):
+    def __init__(self, *, source: str, source_params: dict | None, samples: int, k: int):
         self.source, self.source_params, self.samples, self.k = source, source_params, samples, k
 
     def evaluate(self, ctx) -> dict[str, float]:
@@ -49,7 +53,7 @@ def seebench_register_evaluators():
         Component(
             kind=EVALUATOR, name="precision-recall", factory=PrecisionRecall,
             description="improved precision/recall of samples vs held-out photos (k-NN manifolds, k=3) in encoder features",
-            params=COMMON_PARAMS + (Param("k", 3, "neighbours defining each manifold ball", minimum=1),),
+            params=PARAMS,
             uses=("data", "encoder"),
             metadata={"table": "camera", "metrics": {"precision": {"higher_is_better": True, "unit": ""},
                                   "recall": {"higher_is_better": True, "unit": ""}}},
