@@ -23,7 +23,8 @@ import torch.multiprocessing as mp
 from seebench import CellFailed, ConfigError
 from seebench.cli import main as cli
 from seebench.run.cell_runner import run_cell
-from seebench.executors.local import execute_cell, get_executor
+from seebench import execute_cell
+from seebench.executors.select import build_executor
 from repr_cells import cell, context, one_thread, registry  # noqa: F401 (autouse fixture)
 
 TINY_ENCODER = ("alexnet-small", {"width": 0.0625})
@@ -112,20 +113,20 @@ def test_a_ddp_cell_lands_in_the_store_like_any_other(tmp_path):
 
 
 def test_impossible_process_counts_give_one_line_errors(tmp_path, tiny_matrix, capsys):
+    reg = registry()
     for bad in (0, -2, 1.5, "two"):
         with pytest.raises(ConfigError, match=r"^--procs-per-cell \(matrix: procs_per_cell\) must be a whole number "
                                               r"of processes >= 1, got .*; use 1 for one process per cell$"):
-            get_executor("local", processes=bad)
+            build_executor(reg, "local", {"procs_per_cell": bad})
     with pytest.raises(ConfigError, match="must be a whole number of processes >= 1, got 0"):
-        get_executor("ray", processes=0)
+        build_executor(reg, "ray", {"procs_per_cell": 0})
     with pytest.raises(ConfigError, match=r"--gpus-per-cell 2 means 2 DDP ranks per cell, but --procs-per-cell is 4"):
-        get_executor("ray", gpus_per_cell=2, processes=4)
-    assert get_executor("ray", gpus_per_cell=2).processes == 2  # more than one GPU per cell: DDP
+        build_executor(reg, "ray", {"gpus_per_cell": 2, "procs_per_cell": 4})
+    assert build_executor(reg, "ray", {"gpus_per_cell": 2}).processes == 2  # more than one GPU per cell: DDP
 
     assert cli.main(["run", str(tiny_matrix()), "--out", str(tmp_path / "cli"), "--procs-per-cell", "0"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "seebench: --procs-per-cell (matrix: procs_per_cell) must be a whole number of processes >= 1, got 0; "
-        "use 1 for one process per cell"]
+        "seebench: --procs-per-cell must be a whole number of processes >= 1, got 0; use 1 for one process per cell"]
 
     c = cell(data=("white-noise", {}), encoder=TINY_ENCODER, objective=("align-uniform", {}),
              evaluator=("knn", {"source": "digits"}), images=64, batch_size=1, image_size=16)

@@ -12,12 +12,12 @@ from seebench import EVALUATOR, Budget, Cell, Component, ComponentRef, ConfigErr
 from seebench.leaderboard import table as leaderboard
 from seebench.leaderboard import render
 from seebench.run.cell_runner import run_cell
-from seebench.executors.local import LocalExecutor
 from seebench.plugins.manager import load_registry
 from seebench.leaderboard.publish import regenerate
-from seebench.executors.ray_executor import RayExecutor
+from seebench.executors.select import build_executor
 from seebench.results.store import ResultStore
-from seebench.run.threads import rank_threads, threads_for_cpus
+from seebench.run.threads import rank_threads
+from seebench_plugins.executors.ray_executor import threads_for_cpus
 from test_core_leaderboard import result
 
 
@@ -69,25 +69,28 @@ def test_a_cell_runs_with_its_threads_records_them_and_restores_the_process(prob
 
 def test_the_local_executor_applies_threads_to_every_cell(probe_registry, tmp_path, two_threads):
     done = []
-    LocalExecutor(threads=1).run([probe_cell()], probe_registry, tmp_path, lambda c: None,
+    build_executor(probe_registry, "local", {"threads": 1}).run([probe_cell()], probe_registry, tmp_path, lambda c: None,
                                  lambda c, r: done.append(r), lambda *a: None, lambda m: None)
     assert done[0]["metrics"]["threads"] == 1 and done[0]["hardware"]["torch_threads"] == 1
     assert ResultStore(tmp_path).get(probe_cell().key)["hardware"]["torch_threads"] == 1
     assert torch.get_num_threads() == 2
 
 
-def test_ray_default_is_cpus_per_cell_rounded_down_and_ddp_ranks_share_it():
-    assert RayExecutor().threads == 1
-    assert RayExecutor(cpus_per_cell=2.5).threads == 2
-    assert RayExecutor(cpus_per_cell=0.5).threads == 1
-    assert RayExecutor(cpus_per_cell=1, threads=3).threads == 3
-    assert RayExecutor(processes=2).threads == 2  # cpus_per_cell defaults to one per rank
+def test_ray_default_is_cpus_per_cell_rounded_down_and_ddp_ranks_share_it(probe_registry):
+    def ray(**options):
+        return build_executor(probe_registry, "ray", options)
+
+    assert ray().threads == 1
+    assert ray(cpus_per_cell=2.5).threads == 2
+    assert ray(cpus_per_cell=0.5).threads == 1
+    assert ray(cpus_per_cell=1, threads=3).threads == 3
+    assert ray(procs_per_cell=2).threads == 2  # cpus_per_cell defaults to one per rank
     assert threads_for_cpus(4) == 4 and rank_threads(4, 2) == 2 and rank_threads(1, 2) == 1
     assert rank_threads(8, 2, "cuda") == 1
     with pytest.raises(ConfigError, match="--threads"):
-        LocalExecutor(threads=0)
+        build_executor(probe_registry, "local", {"threads": 0})
     with pytest.raises(ConfigError, match="--threads"):
-        RayExecutor(threads=1.5)
+        ray(threads=1.5)
 
 
 def test_threads_zero_is_a_one_line_error(tiny_matrix, tmp_path):

@@ -13,7 +13,8 @@ GENERATOR = "generator"
 ENCODER = "encoder"
 OBJECTIVE = "objective"
 EVALUATOR = "evaluator"
-KINDS = (SOURCE, GENERATOR, ENCODER, OBJECTIVE, EVALUATOR)
+EXECUTOR = "executor"  # runs a matrix's cells (docs/plugin-api.md, Executors)
+KINDS = (SOURCE, GENERATOR, ENCODER, OBJECTIVE, EVALUATOR, EXECUTOR)
 
 # Axes of a cell a component may depend on (see Component.uses).
 AXES = ("data", "encoder", "objective")
@@ -75,7 +76,7 @@ class Param:
 
 @dataclass
 class Component:
-    """A named thing a plugin offers: a source, generator, encoder, objective or evaluator.
+    """A named thing a plugin offers: a source, generator, encoder, objective, evaluator or executor.
 
     `factory(**params)` builds it; `params` lists every accepted parameter with its default.
     `uses` names the cell axes the component's output depends on (an objective that ignores its

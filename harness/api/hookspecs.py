@@ -36,6 +36,12 @@ def seebench_register_evaluators():
     """Return the evaluators this plugin offers (list of Component, kind 'evaluator')."""
 
 
+@hookspec
+def seebench_register_executors():
+    """Return the executors this plugin offers (list of Component, kind 'executor'): each Param is also a
+    `seebench run` option and a [matrix] key; the factory's object runs cells (docs/plugin-api.md, Executors)."""
+
+
 # --- lifecycle: called by the harness; exceptions are reported and never stop a run --------
 
 @hookspec

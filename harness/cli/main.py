@@ -12,6 +12,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from seebench.api.errors import SeebenchError
+from seebench.cli.executor_flags import add_executor_flags, build_from_args
 
 DEFAULT_OUT = Path("seebench-runs")
 
@@ -34,9 +35,16 @@ def _console() -> Console:
 
 
 def _registry(args: argparse.Namespace):
+    """The registry `main` loaded before parsing (`run`: its executors' options are flags), else a new one."""
+    if getattr(args, "_registry", None) is not None:
+        return args._registry
+    return _load_registry(args.disable_plugin)
+
+
+def _load_registry(block: list[str]):
     from seebench.plugins.manager import load_registry
 
-    registry = load_registry(block=args.disable_plugin)
+    registry = load_registry(block=block)
     for warning in registry.warnings:
         print(f"seebench: warning: {warning}", file=sys.stderr)
     registry.warnings.clear()
@@ -47,7 +55,6 @@ def _registry(args: argparse.Namespace):
 def cmd_run(args: argparse.Namespace) -> int:
     from seebench.leaderboard import table as leaderboard
     from seebench.leaderboard import render
-    from seebench.api.errors import ConfigError
     from seebench.matrix.config import load_matrix
     from seebench.run.runner import run_matrix
     from seebench.results.store import ResultStore, load_results
@@ -55,21 +62,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = _registry(args)
     matrix = load_matrix(args.matrix, registry, args.set)
     run_dir = Path(args.out) if args.out else DEFAULT_OUT / matrix.name
-    threads = _threads(args, matrix)
+    # the executor and its options (flags over [matrix] keys) are checked before a dry run too
+    executor = build_from_args(args, registry, matrix.config["matrix"], matrix.origin)
     if args.dry_run:
         return _dry_run(matrix, registry, run_dir, args.force)
-    settings = matrix.config["matrix"]
-    executor = args.executor or settings.get("executor", "local")
-    options = {"processes": args.procs_per_cell if args.procs_per_cell is not None else settings.get("procs_per_cell"),
-               "threads": threads}
-    if executor == "ray":
-        options.update({"address": args.address, "block": args.disable_plugin,
-                        "cpus_per_cell": args.cpus_per_cell or settings.get("cpus_per_cell"),
-                        "gpus_per_cell": args.gpus_per_cell if args.gpus_per_cell is not None
-                        else settings.get("gpus_per_cell")})
-    elif args.address:
-        raise ConfigError("--address only applies to --executor ray")
-    summary = run_matrix(matrix, registry, run_dir, force=args.force, executor=executor, executor_options=options)
+    summary = run_matrix(matrix, registry, run_dir, force=args.force, executor=executor)
     keys = {c.key for c in matrix.cells}
     loaded = load_results([run_dir])
     mine = [r for r in loaded.results if r["key"] in keys]
@@ -99,15 +96,6 @@ def _write_report(run_dir: Path, boards: list, results: list, title: str) -> Non
         return
     for what, path in written.items():  # the run's last lines: what to open
         print(f"seebench: {what}: {path}", file=sys.stderr)
-
-
-def _threads(args: argparse.Namespace, matrix) -> int | None:
-    """--threads, else [matrix] threads, else None (the executor's default); checked here, naming where it came from."""
-    from seebench.run.threads import check_threads
-
-    if args.threads is not None:
-        return check_threads(args.threads, "--threads")
-    return check_threads(matrix.config["matrix"].get("threads"), f"{matrix.origin}: [matrix] threads")
 
 
 def _dry_run(matrix, registry, run_dir: Path, force: bool) -> int:
@@ -198,7 +186,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 # -- parser ---------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(registry: Any = None) -> argparse.ArgumentParser:
+    """The command line; with `registry`, `run` gets --executor and a flag per executor option."""
     common = _common()
     parser = argparse.ArgumentParser(
         prog="seebench", formatter_class=_Formatter,
@@ -218,22 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a [vars] variable or a dotted entry, e.g. params.knn.k=10; repeatable")
     p.add_argument("--dry-run", action="store_true", help="print the cells and a rough cost, run nothing")
     p.add_argument("--force", action="store_true", help="rerun cells that are already finished")
-    p.add_argument("--executor", choices=("local", "ray"),
-                   help="local (default: cells one after another here) or ray (every cell a Ray task)")
-    p.add_argument("--address", help="with --executor ray: 'auto' or ray://host:port of a running cluster "
-                                     "(default: start a local Ray instance)")
-    p.add_argument("--cpus-per-cell", type=float, help="with --executor ray: CPUs each cell task asks for "
-                                                       "(default: one per DDP process, so 1 without --procs-per-cell)")
-    p.add_argument("--gpus-per-cell", type=float, help="with --executor ray: GPUs each cell task asks for "
-                                                       "(default 0; 1 when cells should run on CUDA; N > 1 "
-                                                       "pretrains with N DDP ranks)")
-    p.add_argument("--procs-per-cell", type=int, metavar="N",
-                   help="pretrain each cell with N DDP processes on one machine (gloo on CPU, NCCL on N GPUs); "
-                        "same result as one process at the same global batch (default 1)")
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="torch intra-op threads each cell runs with (default: torch's default, all cores, with the "
-                        "local executor; --cpus-per-cell rounded down, at least 1, with ray); local and Ray runs "
-                        "give identical numbers only at the same thread count")
+    if registry is not None:  # `seebench run`: main loaded the registry first (pytest's addoption, in Params)
+        add_executor_flags(p, registry)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("plugins", parents=[common], formatter_class=_Formatter, help="list plugins and components",
@@ -299,9 +274,24 @@ def _version() -> str:
     return __version__
 
 
+def _registry_before_parsing(argv: list[str]):
+    """For `seebench run` (its executors' options are flags): the registry, with --disable-plugin read first."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command != "run":
+        return None
+    return _load_registry(_common().parse_known_args(argv)[0].disable_plugin)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        registry = _registry_before_parsing(argv)
+        parser = build_parser(registry)
+    except SeebenchError as exc:
+        print(f"seebench: {exc}", file=sys.stderr)
+        return exc.exit_code
     args = parser.parse_args(argv)
+    args._registry = registry
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,1 +1,1 @@
-"""Executors: run a list of cells locally, on Ray, or one cell's pretraining under DDP."""
+"""Executors in the core: the registry lookup and options of executor plugins, what they call, the DDP hand-off."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from seebench.run import preflight
 from seebench.api.errors import ConfigError
-from seebench.executors.local import get_executor
+from seebench.executors.select import DEFAULT_EXECUTOR, build_executor
 from seebench.matrix.config import Matrix
 from seebench.run.progress import MatrixProgress
 from seebench.run.run_lock import RunLock
@@ -31,15 +31,17 @@ class RunSummary:
         return 1 if self.failed else 0
 
 
-def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False, executor: str = "local",
+def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False, executor: Any = DEFAULT_EXECUTOR,
                live: bool | None = None, executor_options: dict[str, Any] | None = None) -> RunSummary:
-    """Run the unfinished cells of `matrix` into `run_dir`, holding its lock (a second run there refuses)."""
+    """Run the unfinished cells of `matrix` into `run_dir`, holding its lock (a second run there refuses).
+    `executor`: a registered executor's name (built with `executor_options`) or an executor object."""
+    if isinstance(executor, str):
+        executor = build_executor(registry, executor, executor_options)
     with RunLock(run_dir):
-        return _run_locked(matrix, registry, Path(run_dir), force, executor, live, executor_options)
+        return _run_locked(matrix, registry, Path(run_dir), force, executor, live)
 
 
-def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, executor: str, live: bool | None,
-                executor_options: dict[str, Any] | None) -> RunSummary:
+def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, executor: Any, live: bool | None) -> RunSummary:
     store = ResultStore(run_dir)
     finished = {c.key for c in matrix.cells if store.is_finished(c.key)}
     todo = [c for c in matrix.cells if force or c.key not in finished]
@@ -77,8 +79,7 @@ def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, execu
             for w in registry.notify("seebench_cell_finished", cell=cell, result=result):
                 progress.message(f"warning: {w}")
 
-        get_executor(executor, **(executor_options or {})).run(todo, registry, run_dir, on_start, on_done, progress.step,
-                                   lambda msg: progress.message(f"  {msg}"))
+        executor.run(todo, registry, run_dir, on_start, on_done, progress.step, lambda msg: progress.message(f"  {msg}"))
         for w in registry.notify("seebench_matrix_finished", results=results, run_dir=run_dir):
             progress.message(f"warning: {w}")
         if summary.forced_good:

@@ -25,11 +25,6 @@ def check_threads(value: Any, option: str = OPTION) -> int | None:
     return int(value)
 
 
-def threads_for_cpus(cpus_per_cell: float | None) -> int:
-    """A Ray cell's default: its CPUs rounded down, at least 1."""
-    return max(1, int(cpus_per_cell or 1))
-
-
 def rank_threads(cell_threads: int, processes: int, device_type: str = "cpu") -> int:
     """Threads of each DDP rank of a cell: the cell's count shared by its ranks on CPU, at least 1 (1 on GPUs)."""
     return max(1, cell_threads // processes) if device_type == "cpu" else 1

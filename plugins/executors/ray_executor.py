@@ -1,4 +1,9 @@
-"""The Ray executor: every cell a Ray task; shared intermediates are tasks the cells depend on."""
+"""The Ray executor: every cell a Ray task; shared intermediates are tasks the cells depend on.
+
+Written as a third-party executor would be: workers get the cell as a dict, the run folder and the
+parent's RegistrySpec, and call seebench's public execute_cell / precompute. Ray is imported only when a
+run starts, so the plugin loads (and `seebench plugins` lists it) without Ray installed.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from seebench.matrix.cell import Cell, content_key
-from seebench.api.components import GENERATOR
-from seebench.api.errors import ConfigError
+from seebench import (EXECUTOR, GENERATOR, Cell, Component, ConfigError, Param, content_key, execute_cell, hookimpl,
+                      precompute, store_failed_cell)
 
 ENV_VARS = ("SEEBENCH_PLUGINS", "SEEBENCH_DISABLE_PLUGINS", "SEEBENCH_DEVICE")
 
@@ -23,67 +27,49 @@ def _ray():
     return ray
 
 
-def _worker_registry(block: list[str]):
-    from seebench.plugins.manager import load_registry
+def threads_for_cpus(cpus_per_cell: float | None) -> int:
+    """A Ray cell's default thread count: its CPUs rounded down, at least 1."""
+    return max(1, int(cpus_per_cell or 1))
 
-    return load_registry(block=block)
 
-
-def seebench_prepare(cell_dict: dict, run_dir: str, block: list[str], what: str, processes: int, threads: int,
+def seebench_prepare(cell_dict: dict, run_dir: str, registry_spec: Any, what: str, processes: int, threads: int,
                      *deps: Any) -> str:
     """Compute a shared intermediate (a fitted generator, a pretrained encoder) into the disk cache, with the
     cells' thread count. Errors are returned, not raised: the cells then hit them again and record them properly."""
-    from seebench.run.context import CellContext
-    from seebench.run.threads import cell_threads
-
     try:
-        with cell_threads(threads):
-            ctx = CellContext(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes)
-            if what == "fit":
-                ctx.data_component()
-            else:
-                ctx.pretrained_encoder()
+        precompute(Cell.from_dict(cell_dict), registry_spec.load(), Path(run_dir), what, processes, threads)
         return ""
     except Exception as exc:  # noqa: BLE001 - reported by the cells that need it
         return f"{type(exc).__name__}: {exc}"
 
 
-def seebench_cell(cell_dict: dict, run_dir: str, block: list[str], processes: int, threads: int, *deps: Any) -> dict:
-    from seebench.executors.local import execute_cell
-
-    return execute_cell(Cell.from_dict(cell_dict), _worker_registry(block), Path(run_dir), processes=processes,
+def seebench_cell(cell_dict: dict, run_dir: str, registry_spec: Any, processes: int, threads: int, *deps: Any) -> dict:
+    return execute_cell(Cell.from_dict(cell_dict), registry_spec.load(), Path(run_dir), processes=processes,
                         threads=threads)
 
 
 class RayExecutor:
     """Options: address (None starts a local Ray instance; 'auto' or 'ray://host:port' joins a cluster),
-    cpus_per_cell (default: one per process), gpus_per_cell, processes (DDP ranks per cell; default
+    cpus_per_cell (default: one per process), gpus_per_cell, procs_per_cell (DDP ranks per cell; default
     gpus_per_cell when that is above 1, else 1), threads (torch intra-op threads per cell, set in the worker;
     default cpus_per_cell rounded down, at least 1), num_cpus (size of a local instance), max_retries (per
     cell, for workers that die; a cell that raises is recorded as failed, not retried)."""
 
-    name = "ray"
-
-    def __init__(self, address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float = 0,
-                 num_cpus: int | None = None, max_retries: int = 2, block: list[str] | None = None,
-                 processes: int | None = None, threads: int | None = None):
-        from seebench.executors.ddp import check_processes
-        from seebench.run.threads import check_threads, threads_for_cpus
-
+    def __init__(self, address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float = 0.0,
+                 num_cpus: int | None = None, max_retries: int = 2, procs_per_cell: int | None = None,
+                 threads: int | None = None):
         if gpus_per_cell > 1 and gpus_per_cell != int(gpus_per_cell):
             raise ConfigError(f"--gpus-per-cell above 1 starts that many DDP ranks per cell and must be a whole "
                               f"number, got {gpus_per_cell}")
-        if processes is None:
-            processes = int(gpus_per_cell) if gpus_per_cell > 1 else 1
-        self.processes = check_processes(processes)
+        self.processes = procs_per_cell if procs_per_cell is not None else (
+            int(gpus_per_cell) if gpus_per_cell > 1 else 1)
         if gpus_per_cell > 1 and int(gpus_per_cell) != self.processes:
             raise ConfigError(f"--gpus-per-cell {gpus_per_cell:g} means {gpus_per_cell:g} DDP ranks per cell, but "
                               f"--procs-per-cell is {self.processes}; give the same number or leave one out")
         self.address, self.num_cpus, self.max_retries = address, num_cpus, max_retries
         self.cpus_per_cell = cpus_per_cell if cpus_per_cell is not None else self.processes
-        self.threads = check_threads(threads) or threads_for_cpus(self.cpus_per_cell)
+        self.threads = threads or threads_for_cpus(self.cpus_per_cell)
         self.gpus_per_cell = gpus_per_cell
-        self.block = list(block or [])
 
     def _init(self, ray) -> None:
         if ray.is_initialized():
@@ -108,6 +94,7 @@ class RayExecutor:
         ray = _ray()
         self._init(ray)
         run_dir = str(Path(run_dir).resolve())
+        spec = registry.spec()  # every worker builds the parent's registry: allow, block, in-process plugins
         resources = {"num_cpus": self.cpus_per_cell, "num_gpus": self.gpus_per_cell}
         prepare = ray.remote(seebench_prepare).options(max_retries=self.max_retries, **resources)
         run = ray.remote(seebench_cell).options(max_retries=self.max_retries, **resources)
@@ -121,7 +108,7 @@ class RayExecutor:
                 fit_groups[content_key({"data": cell.data.identity(), "seed": cell.seed})].append(cell)
             if cell.objective is not None:
                 train_groups[cell.pretrained_key].append(cell)
-        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, self.block, "fit", 1, self.threads)
+        fit_refs = {k: prepare.remote(g[0].to_dict(), run_dir, spec, "fit", 1, self.threads)
                     for k, g in fit_groups.items() if len(g) > 1 or any(len(train_groups[c.pretrained_key]) > 1 for c in g)}
         train_refs = {}
         for key, group in train_groups.items():
@@ -129,7 +116,7 @@ class RayExecutor:
                 first = group[0]
                 deps = [fit_refs[k] for k in fit_refs if first.data is not None and
                         k == content_key({"data": first.data.identity(), "seed": first.seed})]
-                train_refs[key] = prepare.remote(first.to_dict(), run_dir, self.block, "pretrain", self.processes,
+                train_refs[key] = prepare.remote(first.to_dict(), run_dir, spec, "pretrain", self.processes,
                                                  self.threads, *deps)
 
         pending: dict[Any, Cell] = {}
@@ -142,7 +129,7 @@ class RayExecutor:
                 if fk in fit_refs:
                     deps.append(fit_refs[fk])
             on_start(cell)
-            pending[run.remote(cell.to_dict(), run_dir, self.block, self.processes, self.threads, *deps)] = cell
+            pending[run.remote(cell.to_dict(), run_dir, spec, self.processes, self.threads, *deps)] = cell
         log(f"ray: {len(pending)} cell task(s), {len(train_refs)} shared pretraining and {len(fit_refs)} "
             f"shared fit task(s) on {ray.cluster_resources().get('CPU', 0):.0f} CPU(s), "
             f"{self.threads} torch thread(s) per cell")
@@ -154,18 +141,35 @@ class RayExecutor:
                     try:
                         result = ray.get(ref)
                     except Exception as exc:  # the worker died more often than max_retries allows
-                        result = self._lost(cell, registry, Path(run_dir), exc)
+                        result = store_failed_cell(cell, registry, Path(run_dir), type(exc).__name__,
+                                                   f"the Ray task of this cell failed after {self.max_retries} "
+                                                   f"retries: {exc}")
                     on_done(cell, result)
         except KeyboardInterrupt:
             for ref in pending:
                 ray.cancel(ref, force=True)
             raise
 
-    def _lost(self, cell: Cell, registry: Any, run_dir: Path, exc: Exception) -> dict:
-        from seebench.run.cell_runner import failed_result
-        from seebench.results.store import ResultStore
 
-        result = failed_result(cell, registry, type(exc).__name__,
-                               f"the Ray task of this cell failed after {self.max_retries} retries: {exc}")
-        ResultStore(run_dir).write(result)
-        return result
+OPTIONAL_INT = {"type": int, "nullable": True}
+PARAMS = (
+    Param("address", None, "'auto' or ray://host:port of a running cluster (default: start a local Ray instance)",
+          type=str, nullable=True),
+    Param("cpus_per_cell", None, "CPUs each cell task asks for (default: one per DDP process, so 1 without "
+          "--procs-per-cell)", type=float, nullable=True, minimum=0.0),
+    Param("gpus_per_cell", 0.0, "GPUs each cell task asks for (1 when cells should run on CUDA; N > 1 pretrains "
+          "with N DDP ranks)", minimum=0.0),
+    Param("num_cpus", None, "CPUs of a local Ray instance (default: all of this machine's)", minimum=1,
+          **OPTIONAL_INT),
+    Param("max_retries", 2, "times a cell task is retried when its worker dies", minimum=0),
+    Param("procs_per_cell", None, "pretrain each cell with N DDP ranks (default: --gpus-per-cell when above 1, "
+          "else 1)", **OPTIONAL_INT),
+    Param("threads", None, "torch intra-op threads each cell runs with (default: --cpus-per-cell rounded down, "
+          "at least 1)", **OPTIONAL_INT),
+)
+
+
+@hookimpl
+def seebench_register_executors():
+    return [Component(kind=EXECUTOR, name="ray", factory=RayExecutor, params=PARAMS,
+                      description="every cell a Ray task on a local instance or a cluster (pip install 'seebench[ray]')")]
