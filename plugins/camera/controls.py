@@ -8,7 +8,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from seebench import GENERATOR, SOURCE, CellFailed, Component, Param, keyed_generator
+from seebench import GENERATOR, SOURCE, CellFailed, Component, Param, keyed_generator, param_defaults
 
 from .power import prnu_content
 from .source_spec import resolve_source
@@ -57,14 +57,26 @@ class _CropGenerator:
         return self.positions[torch.as_tensor([int(i) % len(self.positions) for i in indices], dtype=torch.long)]
 
 
+_SOURCE = Param("source", "camera-sim", "the camera's photos, a spec string like photos:path=DIR,camera=iPod touch 4")
+_SOURCE_PARAMS = Param("source_params", None, "extra parameters of that source", type=dict)
+_RESOLUTION = Param("resolution", 64, "crop side in sensor px (as the fingerprint's crop_size)", minimum=8)
+
+REPLAY_PARAMS = (_SOURCE, _SOURCE_PARAMS, _RESOLUTION,
+                 Param("blur", 0, f"binomial blur taps (0: none; odd, 3 to {MAX_BLUR})", minimum=0, maximum=MAX_BLUR),
+                 Param("shift", 0, "move the content by this many px (off its sensor pixels)", minimum=0),
+                 Param("noise", 0.0, "add Gaussian noise of this std (grey levels)", minimum=0.0),
+                 Param("flip", False, "mirror the copies left-right (x-flip augmentation memorised)"))
+
+
+@param_defaults(REPLAY_PARAMS)
 class Replay(_CropGenerator):
     """Returns the GAN-training crops themselves (a perfectly memorising generator), optionally
     blurred, shifted, mirrored or with added noise: a control the fingerprint verdict must flag as copies."""
 
     name = "replay"
 
-    def __init__(self, source: str = "camera-sim", source_params: dict | None = None, resolution: int = 64,
-                 blur: int = 0, shift: int = 0, noise: float = 0.0, flip: bool = False):
+    def __init__(self, *, source: str, source_params: dict | None, resolution: int, blur: int, shift: int,
+                 noise: float, flip: bool):
         super().__init__(source, source_params, resolution)
         self.blur, self.shift, self.noise, self.flip = blur, shift, noise, flip
 
@@ -89,14 +101,19 @@ class Replay(_CropGenerator):
         return x
 
 
+PRNU_INJECT_PARAMS = (_SOURCE, _SOURCE_PARAMS, _RESOLUTION,
+                      Param("strength", 1.0, "PRNU strength: 1 = as in the camera's photos, 0 = none", minimum=0.0),
+                      Param("count", 512, "distinct samples", minimum=1))
+
+
+@param_defaults(PRNU_INJECT_PARAMS)
 class PrnuInject(_CropGenerator):
     """Content no generator and no K saw, carrying the camera's PRNU at `strength` (1: as strong
     as in its photos, 0: none); see power.prnu_content for how, per kind of source."""
 
     name = "prnu-inject"
 
-    def __init__(self, source: str = "camera-sim", source_params: dict | None = None, resolution: int = 64,
-                 strength: float = 1.0, count: int = 512):
+    def __init__(self, *, source: str, source_params: dict | None, resolution: int, strength: float, count: int):
         super().__init__(source, source_params, resolution)
         self.strength, self.count = strength, count
 
@@ -114,31 +131,20 @@ class PrnuInject(_CropGenerator):
         return self.images[torch.as_tensor([int(i) for i in indices], dtype=torch.long)]
 
 
-_SOURCE = Param("source", "camera-sim", "the camera's photos, a spec string like photos:path=DIR,camera=iPod touch 4")
-_SOURCE_PARAMS = Param("source_params", None, "extra parameters of that source", type=dict)
-_RESOLUTION = Param("resolution", 64, "crop side in sensor px (as the fingerprint's crop_size)", minimum=8)
-
-
 def control_components() -> list[Component]:
     """The control generators; registered by the fingerprint plugin module (they exist for its sake)."""
     return [
         Component(
             kind=GENERATOR, name="replay", factory=Replay,
             description="control: the GAN-training crops themselves (a memorising generator), optionally blurred/shifted/noisy/mirrored",
-            params=(_SOURCE, _SOURCE_PARAMS, _RESOLUTION,
-                    Param("blur", 0, f"binomial blur taps (0: none; odd, 3 to {MAX_BLUR})", minimum=0, maximum=MAX_BLUR),
-                    Param("shift", 0, "move the content by this many px (off its sensor pixels)", minimum=0),
-                    Param("noise", 0.0, "add Gaussian noise of this std (grey levels)", minimum=0.0),
-                    Param("flip", False, "mirror the copies left-right (x-flip augmentation memorised)")),
+            params=REPLAY_PARAMS,
             tags=("camera", "control"),
             metadata={"role": "control", "family": "camera controls"},
         ),
         Component(
             kind=GENERATOR, name="prnu-inject", factory=PrnuInject,
             description="control: held-out content (own PRNU misaligned) carrying the camera's PRNU at a chosen strength",
-            params=(_SOURCE, _SOURCE_PARAMS, _RESOLUTION,
-                    Param("strength", 1.0, "PRNU strength: 1 = as in the camera's photos, 0 = none", minimum=0.0),
-                    Param("count", 512, "distinct samples", minimum=1)),
+            params=PRNU_INJECT_PARAMS,
             tags=("camera", "control"),
             metadata={"role": "control", "family": "camera controls"},
         ),

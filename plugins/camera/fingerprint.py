@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from seebench import EVALUATOR, SOURCE, Component, Param, atomic_write_text, hookimpl
+from seebench import EVALUATOR, SOURCE, Component, Param, atomic_write_text, hookimpl, param_defaults
 
 from . import prnu, spectra
 from .controls import control_components
@@ -57,9 +57,23 @@ def sample_positions(gen, n: int) -> torch.Tensor | None:
     return fn(list(range(n))) if fn else None
 
 
+PARAMS = (
+    Param("source", "", "the camera's photos, a spec string (empty: the source the generator was fitted on)"),
+    Param("source_params", None, "extra parameters of that source", type=dict),
+    Param("samples", 0, "generated samples (0: as many as held-out crops, at least 64)", minimum=0),
+    Param("crop_size", 0, "native crop side in px (0: the generator's resolution)", minimum=0),
+    Param("positions", 0, "sensor positions per photo (0: the source's default)", minimum=0),
+    Param("other_source", "", "a second camera for the negative control (empty: camera-sim's next device, "
+          "or held-out crops rotated 180 degrees)"),
+    Param("threshold", 60.0, "PCE above which a match is declared (60 is the usual camera-ID threshold)", minimum=0.0),
+    Param("power", True, "measure the smallest PRNU strength the test detects at this sample count and crop size"),
+)
+
+
+@param_defaults(PARAMS)
 class Fingerprint:
-    def __init__(self, source: str = "", source_params: dict | None = None, samples: int = 0, crop_size: int = 0,
-                 positions: int = 0, other_source: str = "", threshold: float = 60.0, power: bool = True):
+    def __init__(self, *, source: str, source_params: dict | None, samples: int, crop_size: int, positions: int,
+                 other_source: str, threshold: float, power: bool):
         self.source, self.source_params, self.samples = source, source_params, samples
         self.crop_size, self.positions, self.other_source, self.threshold = crop_size, positions, other_source, threshold
         self.power = power
@@ -243,17 +257,7 @@ def seebench_register_evaluators():
         Component(
             kind=EVALUATOR, name="fingerprint", factory=Fingerprint,
             description="sensor fingerprint: PRNU PCE/NCC of samples vs the camera's K, controls, residual spectra, JPEG/CFA traces",
-            params=(
-                Param("source", "", "the camera's photos, a spec string (empty: the source the generator was fitted on)"),
-                Param("source_params", None, "extra parameters of that source", type=dict),
-                Param("samples", 0, "generated samples (0: as many as held-out crops, at least 64)", minimum=0),
-                Param("crop_size", 0, "native crop side in px (0: the generator's resolution)", minimum=0),
-                Param("positions", 0, "sensor positions per photo (0: the source's default)", minimum=0),
-                Param("other_source", "", "a second camera for the negative control (empty: camera-sim's next device, "
-                      "or held-out crops rotated 180 degrees)"),
-                Param("threshold", 60.0, "PCE above which a match is declared (60 is the usual camera-ID threshold)", minimum=0.0),
-                Param("power", True, "measure the smallest PRNU strength the test detects at this sample count and crop size"),
-            ),
+            params=PARAMS,
             uses=("data",),
             metadata={"table": "camera", "metrics": metrics},
             version="3",  # 2: K from the reference split, near-copies, power; 3: near-copies in encoder features too

@@ -8,7 +8,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from seebench import GENERATOR, Component, Param, hookimpl, to_uint8
+from seebench import GENERATOR, Component, Param, hookimpl, keyed_rng, stream_tag, to_uint8
 
 from .device import resolve_device
 from .featvis_fit import pretrained_network
@@ -17,13 +17,12 @@ from .featvis_param import FFTImage
 from .featvis_transform import StandardTransforms
 from .featvis_units import official_units
 from .fixed_threads import torch_threads
-from .keyed_rng import keyed_rng, tag
 from .request_checks import check_request
 
 SOURCES = ("random", "dead-leaves")
 SETTINGS = ("cpu", "official")
-_IMAGE_TAG = tag("featvis-image")
-_NET_TAG = tag("featvis-network")
+_IMAGE_TAG = stream_tag("featvis-image")
+_NET_TAG = stream_tag("featvis-network")
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl, param_defaults, keyed_rng
+from seebench import SOURCE, Component, DataMissingError, ImageSet, Param, hookimpl, keyed_rng, param_defaults
 
 # Class lists shipped with seebench, by the name classes_file may give instead of a path.
 BUILTIN_LISTS = {"imagenet-100": "imagenet100.txt"}  # CMC's ImageNet-100 (Tian et al. 2019)
