@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .keyed_rng import keyed_rng, tag
+from seebench import keyed_rng, stream_tag as tag
+
 from .stylegan_filters import BANKS, NOISE_POOL, area_pool, envelope_pink, pooled_noise
 from .stylegan_weights import W_DIM, Network
 

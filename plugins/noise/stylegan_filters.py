@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .keyed_rng import keyed_rng, tag
+from seebench import keyed_rng, stream_tag as tag
+
 from .pink_noise import pink_noise
 
 _POOL_TAG = tag("stylegan-noise-pool")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .keyed_rng import keyed_rng, tag
+from seebench import keyed_rng, stream_tag as tag
 
 VARIANTS = ("random", "highfreq", "sparse", "oriented")
 BANK_VARIANTS = ("highfreq", "sparse", "oriented")
