@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from seebench import philox_rng
+
 WIDTH, HEIGHT = 960, 720  # the iPod touch 4 back camera's stills
 
 
@@ -30,7 +32,7 @@ class SensorModel:
 
     def prnu(self) -> np.ndarray:
         """The device's multiplicative PRNU pattern K (H, W), float32, fixed per device seed."""
-        rng = np.random.Generator(np.random.Philox(key=[0x5E17, self.device & (2**64 - 1)]))
+        rng = philox_rng(0x5E17, self.device)
         k = rng.normal(0.0, self.prnu_strength, size=(self.height, self.width)).astype(np.float32)
         return k
 

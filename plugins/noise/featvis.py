@@ -8,7 +8,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from seebench import GENERATOR, Component, Param, hookimpl, keyed_rng, stream_tag, to_uint8
+from seebench import GENERATOR, Component, Param, hookimpl, keyed_rng, stream_tag, to_uint8, torch_generator
 
 from .device import resolve_device
 from .featvis_fit import pretrained_network
@@ -148,7 +148,7 @@ class FeatureVisualisation:
         model = self.model(seed)
         images, units, moves = [], [], []
         for index in indices:
-            gen = torch.Generator().manual_seed(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
+            gen = torch_generator(int(keyed_rng(_IMAGE_TAG, seed, index, 0).integers(2**62)))
             images.append(FFTImage(opt_size, gen, device=self.device))
             units.append(self.units(index, seed, self.width(model)))
             moves.append(StandardTransforms(steps, opt_size, keyed_rng(_IMAGE_TAG, seed, index, 2),
