@@ -15,6 +15,7 @@ from seebench.api.components import (
     AXES,
     ENCODER,
     EVALUATOR,
+    EXECUTOR,
     GENERATOR,
     KINDS,
     OBJECTIVE,
@@ -36,6 +37,7 @@ from seebench.api.errors import (
 )
 from seebench.api.hookspecs import hookimpl
 from seebench.api.param_defaults import param_defaults
+from seebench.executors.execute import Executor, execute_cell, precompute, store_failed_cell
 from seebench.plugins.manager import RegistrySpec
 from seebench.api.images import ImageSet, to_model_input, to_rgb, to_uint8
 from seebench.matrix.config import component_ref
@@ -43,6 +45,7 @@ from seebench.matrix.config import component_ref
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXECUTOR", "Executor", "execute_cell", "precompute", "store_failed_cell",
     "AXES", "Budget", "atomic_write_bytes", "atomic_write_text", "Cell", "CellContext", "CellFailed", "Component", "ComponentRef",
     "ConfigError", "DamagedCacheFile", "DataMissingError", "ENCODER", "EVALUATOR", "GENERATOR", "ImageSet", "KINDS",
     "OBJECTIVE", "Param", "PluginError", "PretrainData", "RegistrySpec", "ResultFileError", "SOURCE",

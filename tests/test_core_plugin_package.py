@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 
 PLUGIN = '''
-"""A third-party seebench plugin: a checkerboard generator and a brightness evaluator."""
+"""A third-party seebench plugin: a checkerboard generator, a brightness evaluator, a `reverse` executor."""
+import multiprocessing
 import os
+from pathlib import Path
+
 import torch
-from seebench import EVALUATOR, GENERATOR, Component, Param, hookimpl
+from seebench import EVALUATOR, EXECUTOR, GENERATOR, Cell, Component, Param, execute_cell, hookimpl
 
 
 class Checkerboard:
@@ -45,6 +48,39 @@ def seebench_register_evaluators():
     return [Component(kind=EVALUATOR, name="brightness", factory=Brightness, uses=("data",),
                       description="mean pixel value of the data",
                       metadata={"metrics": {"brightness": {"higher_is_better": True}}})]
+
+
+def _run_in_child(cell_dict, run_dir, spec, threads, order_log):
+    """In the spawned worker: the parent's registry again, then one cell (its result lands in run_dir)."""
+    cell = Cell.from_dict(cell_dict)
+    if order_log:
+        with open(order_log, "a") as fh:
+            fh.write(f"{cell.key} {os.getpid()}\\n")
+    return execute_cell(cell, spec.load(), Path(run_dir), threads=threads)
+
+
+class Reverse:
+    """The cells last to first, each in one spawned worker process."""
+
+    def __init__(self, threads=None, order_log=None):
+        self.threads, self.order_log = threads, order_log
+
+    def run(self, cells, registry, run_dir, on_start, on_done, progress, log):
+        spec = registry.spec()
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            for cell in reversed(list(cells)):
+                on_start(cell)
+                result = pool.apply(_run_in_child, (cell.to_dict(), str(run_dir), spec, self.threads, self.order_log))
+                on_done(cell, result)
+
+
+@hookimpl
+def seebench_register_executors():
+    return [Component(kind=EXECUTOR, name="reverse", factory=Reverse,
+                      description="the cells last to first in a worker process",
+                      params=(Param("threads", None, "torch threads per cell", type=int, nullable=True),
+                              Param("order_log", None, "append each cell's key and pid here", type=str,
+                                    nullable=True)))]
 
 
 @hookimpl
@@ -145,7 +181,7 @@ def test_installed_plugin_is_discovered_and_listed(venv):
     assert plugins["checkers"]["distribution"] == "seebench-checkers"
     assert plugins["checkers"]["version"] == "1.2.3"
     assert plugins["checkers"]["origin"].startswith("pip distribution seebench-checkers in ")
-    assert plugins["checkers"]["components"] == ["generator:checkerboard", "evaluator:brightness"]
+    assert plugins["checkers"]["components"] == ["generator:checkerboard", "evaluator:brightness", "executor:reverse"]
     assert plugins["knn"]["origin"] == "built-in"
     # the broken plugin is one line on stderr naming entry point and distribution; the rest loads
     assert plugins["broken"]["status"] == "failed"
@@ -179,7 +215,6 @@ def test_a_plugin_importing_harness_gets_one_line_saying_to_import_seebench(venv
             "hookimpl, ...` (the other plugins still work; or disable it with --disable-plugin oldstyle)"]
 
 
-
 def test_installed_plugin_is_used_in_a_matrix_run(venv, tmp_path):
     python, _ = venv
     matrix = tmp_path / "checkers.toml"
@@ -195,6 +230,53 @@ def test_installed_plugin_is_used_in_a_matrix_run(venv, tmp_path):
     assert by_row["checkerboard"]["reference"] == {"imagenet100-top1": 12.5}
     assert by_row["checkerboard"]["cell"]["encoder"] is None  # the evaluator only uses the data
     assert sorted(log.read_text().split()) == sorted(r["key"] for r in results)  # lifecycle hook ran per cell
+
+
+def test_a_third_party_executor_runs_a_matrix_like_local(venv, tmp_path):
+    """`reverse` (written from docs/plugin-api.md "Executors" alone): its option is a flag, the cells run last to
+    first in a spawned worker that rebuilt the registry from registry.spec(); results and keys equal local's."""
+    python, _ = venv
+    matrix = tmp_path / "checkers.toml"
+    matrix.write_text(MATRIX)
+    env = {**os.environ, "COLUMNS": "200", "CHECKERS_LOG": str(tmp_path / "hook.log")}
+    order = tmp_path / "order.log"
+    cli = [str(python), "-m", "seebench.cli.main", "run", str(matrix), "--threads", "1"]
+    proc = subprocess.Popen([*cli, "--out", str(tmp_path / "rev"), "--executor", "reverse", "--order-log", str(order)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    local = subprocess.run([*cli, "--out", str(tmp_path / "local")], capture_output=True, text=True, env=env,
+                           timeout=600)
+    assert local.returncode == 0, local.stderr
+
+    def results(run: str) -> dict:
+        return {r["key"]: r for r in (json.loads(p.read_text()) for p in (tmp_path / run / "results").glob("*.json"))}
+
+    rev, loc = results("rev"), results("local")
+    assert len(rev) == 2 and rev.keys() == loc.keys()
+    assert {k: r["metrics"] for k, r in rev.items()} == {k: r["metrics"] for k, r in loc.items()}
+    assert {r["metrics"]["brightness"] for r in rev.values() if r["row"] == "checkerboard"} == {127.5}
+    matrix_order = json.loads((tmp_path / "rev" / "matrix.json").read_text())["cells"]
+    ran = [line.split() for line in order.read_text().splitlines()]
+    assert [key for key, _ in ran] == matrix_order[::-1]  # last to first
+    assert str(proc.pid) not in {pid for _, pid in ran}  # not in the CLI's own process
+    assert len({pid for _, pid in ran}) == 1  # one worker: the registry was built there once per cell from the spec
+    assert all(r["hardware"]["torch_threads"] == 1 for r in rev.values())  # the shared option reached the worker
+
+    # the option is the executor's: another executor refuses it; an unknown name lists the registered ones
+    wrong = run(python, "run", str(matrix), "--out", str(tmp_path / "x"), "--order-log", str(order))
+    assert wrong.returncode == 2
+    # (the lines before the last are the warnings about this venv's broken test plugins)
+    assert wrong.stderr.splitlines()[-1] == "seebench: --order-log is not an option of executor 'local' (it is one of: reverse)"
+    unknown = run(python, "run", str(matrix), "--out", str(tmp_path / "x"), "--executor", "slurm")
+    assert unknown.stderr.splitlines()[-1] == ("seebench: --executor: unknown executor 'slurm'; registered executors: local, "
+                                      "ray, reverse (`seebench plugins` lists them with their options)")
+    matrix.write_text(MATRIX.replace('name = "checkers"', 'name = "checkers"\nexecutor = "reverse"\norder_log = 3'))
+    typed = run(python, "run", str(matrix), "--out", str(tmp_path / "x"), "--dry-run")
+    assert typed.returncode == 2 and typed.stderr.splitlines()[-1] == (
+        f"seebench: {matrix}: [matrix] order_log: executor 'reverse': parameter 'order_log' must be str, got 3 (int); "
+        f"default is None")
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_plugin_hook_that_raises_loses_nothing(venv, tmp_path):
@@ -227,7 +309,7 @@ def test_a_clashing_plugin_names_both_and_can_be_disabled(venv):
         assert run(python, "plugins", "--disable-plugin", "clash").returncode == 0
         assert run(python, "plugins", SEEBENCH_DISABLE_PLUGINS="clash").returncode == 0
         allowed = run(python, "plugins", "--json", SEEBENCH_PLUGINS="checkers")
-        assert {c["name"] for c in json.loads(allowed.stdout)["components"]} == {"checkerboard", "brightness"}
+        assert {c["name"] for c in json.loads(allowed.stdout)["components"]} == {"checkerboard", "brightness", "reverse"}
     finally:
         subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "uninstall", "-q", "-y",
                         "seebench-clash"], check=True)

@@ -15,11 +15,12 @@ from seebench.api.budget import Budget
 from seebench.matrix.cell import Cell, ComponentRef
 from seebench.api.components import AXES, ENCODER, EVALUATOR, OBJECTIVE, SOURCE, Component
 from seebench.api.errors import ConfigError
+from seebench.executors.select import executor_component, executor_options
 from seebench.matrix.specs import parse_component_spec, parse_value
 
 AXIS_KEYS = {"data": None, "encoders": ENCODER, "objectives": OBJECTIVE, "evaluators": EVALUATOR}
-MATRIX_KEYS = set(AXIS_KEYS) | {"name", "description", "seeds", "budgets", "executor", "cpus_per_cell",
-                                "gpus_per_cell", "procs_per_cell", "threads"}
+# plus the options (Params) of the registered executors, such as threads or cpus_per_cell (harness/executors/select.py)
+MATRIX_KEYS = set(AXIS_KEYS) | {"name", "description", "seeds", "budgets", "executor"}
 TOP_KEYS = {"matrix", "params", "vars", "exclude", "include"}
 MATCH_KEYS = {"data", "encoder", "objective", "evaluator", "seed", "budget"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -255,9 +256,12 @@ def build_matrix(config: dict[str, Any], registry: Any, origin: str) -> Matrix:
     matrix = config.get("matrix")
     if not isinstance(matrix, dict):
         raise ConfigError(f"{origin}: needs a [matrix] table (see docs/matrix-format.md)")
-    bad = set(matrix) - MATRIX_KEYS
+    allowed = MATRIX_KEYS | set(executor_options(registry))
+    bad = set(matrix) - allowed
     if bad:
-        raise ConfigError(f"{origin}: unknown key(s) in [matrix]: {sorted(bad)}; allowed: {sorted(MATRIX_KEYS)}")
+        raise ConfigError(f"{origin}: unknown key(s) in [matrix]: {sorted(bad)}; allowed: {sorted(allowed)}")
+    if "executor" in matrix:
+        executor_component(registry, matrix["executor"], f"{origin}: [matrix] executor")
     defaults = config.get("params", {})
     if not isinstance(defaults, dict) or not all(isinstance(v, dict) for v in defaults.values()):
         raise ConfigError(f"{origin}: [params.NAME] tables must hold parameter = value pairs")

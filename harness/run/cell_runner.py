@@ -41,7 +41,7 @@ def run_cell(cell: Cell, registry: Any, run_dir: Path, memo: dict | None = None,
              log: Callable[[str], None] | None = None, device: Any = None, processes: int = 1,
              threads: int | None = None) -> dict[str, Any]:
     """Run `cell` and return its result dict (status 'ok' or 'failed'); never raises for cell errors.
-    `processes` > 1 pretrains in that many DDP ranks (harness/executors/ddp.py); the evaluator runs once, here.
+    `processes` > 1 pretrains in that many DDP ranks (the cell executor `ddp`); the evaluator runs once, here.
     `threads`: torch intra-op threads for the whole cell (None: as they are), restored afterwards; the
     result's hardware.torch_threads is the count the cell ran with."""
     with cell_threads(threads):
