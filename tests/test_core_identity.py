@@ -15,7 +15,7 @@ from seebench.matrix.config import build_matrix
 from seebench.plugins.manager import load_registry
 from seebench.results.schema import SCHEMA_VERSION
 from seebench.results.store import ResultStore, load_results, read_result
-from seebench.results.upgrade import migrate_results
+from seebench.results.migrate import migrate_results
 from seebench.results.validate import parse_strict
 
 REPO = Path(__file__).resolve().parent.parent

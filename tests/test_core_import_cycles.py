@@ -9,12 +9,7 @@ CORE = Path(__file__).resolve().parent.parent / "harness"
 PACKAGE = "seebench"  # the import name of harness/ (pyproject.toml maps it)
 
 # Edges allowed for now, each with the reason; empty when the core is acyclic.
-KNOWN_EDGES: set[tuple[str, str]] = {
-    # TODO(issue 15, identity/schema part): results/upgrade.py's migrate_results imports results/store.py inside the
-    # function while store.py imports upgrade.py (ResultStore.prepare migrates) -- the cycle store <-> upgrade.
-    # Remove this line once migrate_results lives where it needs no import back into the store.
-    ("seebench.results.upgrade", "seebench.results.store"),
-}
+KNOWN_EDGES: set[tuple[str, str]] = set()
 
 
 def module_names(root: Path = CORE) -> dict[str, Path]:
