@@ -20,7 +20,7 @@ import torch.optim as optim
 
 from seebench import Budget, Cell, CellContext, ComponentRef
 from seebench.plugins.manager import load_registry
-from seebench_plugins.camera.dcgan import DCGAN, Trainer
+from seebench_plugins.generators.dcgan import DCGAN, Trainer
 
 
 # ---- the plain loop: pytorch/examples/dcgan/main.py, data already in memory ----------------------
@@ -151,7 +151,7 @@ def bench_dcgan(registry, steps: int, batch: int, rounds: int) -> None:
 
 
 def bench_fingerprint(registry, photos: int, crop: int) -> None:
-    from seebench_plugins.camera.camera_sim import CameraSim
+    from seebench_plugins.sources.camera_sim import CameraSim
 
     run = Path(tempfile.mkdtemp(prefix="bench-fp-"))
     folder = run / "photos"
@@ -165,7 +165,7 @@ def bench_fingerprint(registry, photos: int, crop: int) -> None:
     ctx.generator()  # a tiny fit, not timed: the timing is the evaluator's
     ev = ctx.build("evaluator", "fingerprint", {"source": source, "crop_size": crop,
                                                 "other_source": f"photos:path={run / 'other'},min_images=1,held_out=0.99,reference=0"})
-    from seebench_plugins.camera import photos as photos_module
+    from seebench_plugins.sources import photos as photos_module
 
     ctx._memo.clear()  # time reading and decoding the photos too, not only the maths
     photos_module._CACHE.clear()

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-import seebench_plugins.noise.stylegan as sg
+import seebench_plugins.generators.noise.stylegan as sg
 
 
 def timed(gen, order: list[int], batch: int, size: int) -> tuple[float, float]:

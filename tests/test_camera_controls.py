@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from camera_helpers import make_ctx
-from seebench_plugins.camera.memorisation import CALIBRATION_QUANTILE
+from seebench_plugins.evaluators.memorisation import CALIBRATION_QUANTILE
 
 # 300 textured camera-sim photos (train ~150 / reference ~90 / held-out ~60), one sensor position
 SIM = "camera-sim:count=300,positions=1"

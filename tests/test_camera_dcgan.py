@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from camera_helpers import make_ctx
-from seebench_plugins.camera.dcgan import Trainer
-from seebench_plugins.camera.dcgan_nets import Discriminator, Generator
-from seebench_plugins.camera.diffaugment import diff_augment
+from seebench_plugins.generators.dcgan import Trainer
+from seebench_plugins.generators.dcgan_nets import Discriminator, Generator
+from seebench_plugins.generators.diffaugment import diff_augment
 
 SMALL = {"source": "camera-sim:count=12", "ngf": 8, "ndf": 8, "images": 48, "batch_size": 8,
          "sample_every": 3, "checkpoint_every": 2}

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from camera_helpers import make_ctx
-from seebench_plugins.camera import prnu, spectra
-from seebench_plugins.camera.camera_sim import CameraSim
-from seebench_plugins.camera.fingerprint import fingerprints_by_position, per_image, pooled
+from seebench_plugins.evaluators import prnu
+from seebench_plugins.evaluators import spectra
+from seebench_plugins.sources.camera_sim import CameraSim
+from seebench_plugins.evaluators.fingerprint import fingerprints_by_position, per_image, pooled
 
 CROP = 128  # native-resolution crops at one fixed sensor position
 SIM = dict(count=300, mode="crops", size=CROP, positions=1)  # the same photos as test_camera_controls

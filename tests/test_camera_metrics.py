@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from camera_helpers import make_ctx
-from seebench_plugins.camera.kid_fd import fd_score, kid_score
-from seebench_plugins.camera.precision_recall import precision_recall
+from seebench_plugins.evaluators.kid_fd import fd_score, kid_score
+from seebench_plugins.evaluators.precision_recall import precision_recall
 
 SIM = {"count": 100, "held_out": 0.5, "reference": 0.0, "size": 32}  # no fingerprint here: no reference split
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from seebench import ConfigError, DataMissingError
-from seebench_plugins.camera.camera_sim import CameraSim
-from seebench_plugins.camera.photos import PhotoFolder
+from seebench_plugins.sources.camera_sim import CameraSim
+from seebench_plugins.sources.photos import PhotoFolder
 
 
 def write_jpeg(path, model: str, make: str = "Apple", size=(96, 64), orientation: int = 1, seed: int = 0):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from camera_helpers import make_ctx
-from seebench_plugins.camera import fingerprint
-from seebench_plugins.camera.camera_sim import CameraSim
-from seebench_plugins.camera.photos import PhotoFolder
+from seebench_plugins.evaluators import fingerprint
+from seebench_plugins.sources.camera_sim import CameraSim
+from seebench_plugins.sources.photos import PhotoFolder
 from test_camera_sources import write_jpeg
 
 SPLITS = ("train", "reference", "test")

@@ -10,7 +10,7 @@ from seebench.api.budget import Budget
 from seebench.matrix.cell import Cell, ComponentRef
 from seebench.run.context import CellContext
 from seebench import topk_accuracy
-from seebench_plugins.knn import knn_predict
+from seebench_plugins.evaluators.knn import knn_predict
 
 
 def test_white_noise_is_deterministic_per_seed_and_index(registry):

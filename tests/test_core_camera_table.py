@@ -69,7 +69,7 @@ def test_camera_cells_share_one_row_of_the_camera_table_and_publish_their_sample
 
 def test_camera_preset_runs_on_a_folder_of_the_users_jpegs(tmp_path):
     """`seebench run camera --set source=photos:path=DIR,...` on real JPEG files with EXIF."""
-    from seebench_plugins.camera.camera_sim import CameraSim
+    from seebench_plugins.sources.camera_sim import CameraSim
 
     photos = tmp_path / "ipod"
     CameraSim(device=3).write_folder(photos, 30)  # JPEGs with EXIF model "iPod touch 4"

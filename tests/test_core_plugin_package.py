@@ -21,7 +21,7 @@ from seebench import EVALUATOR, EXECUTOR, GENERATOR, Cell, Component, Param, exe
 
 
 class Checkerboard:
-    def __init__(self, period=4):
+    def __init__(self, *, period):  # as README writes it: the default only in the Param
         self.period = period
 
     def generate(self, indices, seed, size):

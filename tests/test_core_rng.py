@@ -14,9 +14,9 @@ import torch
 
 from seebench import (EpochOrder, content_seed, keyed_generator, keyed_rng, keyed_seed, keyed_unit, permutation,
                       philox_rng, stream_tag, torch_generator)
-from seebench_plugins.camera.camera_sim import _rng as camera_rng
-from seebench_plugins.camera.dcgan import latents
-from seebench_plugins.noise.base import image_rng
+from seebench_plugins.sources.camera_sim import _rng as camera_rng
+from seebench_plugins.generators.dcgan import latents
+from seebench_plugins.generators.noise.base import image_rng
 from seebench_plugins.objectives.loop import epoch_order
 
 

@@ -13,8 +13,8 @@ from scipy import stats
 
 from seebench.plugins.manager import load_registry
 from references.dead_leaves import SHAPES, draw_shapes, radius_table, shape_pixels
-from seebench_plugins.noise.dead_leaves import DeadLeaves
-from seebench_plugins.noise.statistical import StatisticalNoise
+from seebench_plugins.generators.noise.dead_leaves import DeadLeaves
+from seebench_plugins.generators.noise.statistical import StatisticalNoise
 
 FAMILIES = {"dead-leaves-squares": "square", "dead-leaves-oriented": "oriented_square",
             "dead-leaves-shapes": "mixed"}
@@ -145,7 +145,7 @@ def test_colours_and_per_image_variety(samples, family):
 
 def test_fast_shape_pixels_equal_the_reference():
     """Shape by shape the fast rasteriser paints the reference's pixels (OpenCV's), borders included."""
-    from seebench_plugins.noise.leaves import block_pixels, draw_block, radius_grid
+    from seebench_plugins.generators.noise.leaves import block_pixels, draw_block, radius_grid
     size = 64
     rng = np.random.default_rng(5)
     for kinds in ((0,), (1,), (2,), (3,), (4,), (5,)):

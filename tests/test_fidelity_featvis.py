@@ -15,7 +15,7 @@ import torch
 from scipy.stats import ks_2samp, mannwhitneyu
 
 from references.featvis import render, units_of
-from seebench_plugins.noise.featvis import FeatureVisualisation
+from seebench_plugins.generators.noise.featvis import FeatureVisualisation
 
 SETTINGS = {"opt_size": 48, "steps": 16, "lr": 0.05}  # the official lr; 48 px / 16 steps to fit the budget
 INDICES = [0, 300, 700, 1100, 1500, 1900, 2048 + 5, 2048 + 3000]  # single units, then pairs

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from references import fractaldb as ref
-from seebench_plugins.noise.fractaldb import FractalDB
+from seebench_plugins.generators.noise.fractaldb import FractalDB
 
 SEED = 0
 N_FAST = 30  # fast categories (about 0.1 s each)

@@ -18,7 +18,7 @@ import torch
 from scipy import stats
 
 from references.stylegan import render as reference_render
-from seebench_plugins.noise.stylegan import StyleGANNoise
+from seebench_plugins.generators.noise.stylegan import StyleGANNoise
 
 VARIANTS = ["random", "highfreq", "sparse", "oriented"]
 SIZE, WIDTH, REINIT, N_NETWORKS = 64, 32, 12, 12

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from seebench import ConfigError
-from seebench_plugins.noise.dead_leaves import DeadLeaves
-from seebench_plugins.noise.leaves import KINDS, radius_grid
-from seebench_plugins.noise.statistical import StatisticalNoise
+from seebench_plugins.generators.noise.dead_leaves import DeadLeaves
+from seebench_plugins.generators.noise.leaves import KINDS, radius_grid
+from seebench_plugins.generators.noise.statistical import StatisticalNoise
 
 FAMILIES = ["dead-leaves-squares", "dead-leaves-oriented", "dead-leaves-shapes"]
 

@@ -7,8 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 from seebench import ConfigError
-from seebench_plugins.noise.featvis import FeatureVisualisation
-from seebench_plugins.noise.featvis_network import random_resnet50, resnet50_from_file
+from seebench_plugins.generators.noise.featvis import FeatureVisualisation
+from seebench_plugins.generators.noise.featvis_network import random_resnet50, resnet50_from_file
 
 FAST = {"steps": 3, "device": "cpu"}  # determinism tests: a few steps (default opt_size, chunk); CPU bytes
 

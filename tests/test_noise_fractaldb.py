@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from seebench import ConfigError
-from seebench_plugins.noise.base import image_rng
-from seebench_plugins.noise.fractaldb import SEARCH_SIZE, FractalDB, flip, weight_variants
-from seebench_plugins.noise.fractaldb_ifs import canvas_pixels, choice_table, fill_rate
+from seebench_plugins.generators.noise.base import image_rng
+from seebench_plugins.generators.noise.fractaldb import SEARCH_SIZE, FractalDB, flip, weight_variants
+from seebench_plugins.generators.noise.fractaldb_ifs import canvas_pixels, choice_table, fill_rate
 
 
 def test_categories_pass_the_official_fill_rule():

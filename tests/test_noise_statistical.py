@@ -6,9 +6,10 @@ from scipy.stats import kurtosis
 
 from seebench import ConfigError
 from references.statistical import build_pyramid
-from seebench_plugins.noise import spectral, wmm
-from seebench_plugins.noise.base import image_rng
-from seebench_plugins.noise.statistical import StatisticalNoise
+from seebench_plugins.generators.noise import spectral
+from seebench_plugins.generators.noise import wmm
+from seebench_plugins.generators.noise.base import image_rng
+from seebench_plugins.generators.noise.statistical import StatisticalNoise
 
 
 def axis_slope(img: np.ndarray, axis: int, fmax: float = 0.25) -> float:

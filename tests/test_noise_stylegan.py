@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from seebench import ConfigError
-from seebench_plugins.noise.pink_noise import pink_noise
-from seebench_plugins.noise.stylegan import StyleGANNoise
+from seebench_plugins.generators.noise.pink_noise import pink_noise
+from seebench_plugins.generators.noise.stylegan import StyleGANNoise
 
 VARIANTS = ["random", "highfreq", "sparse", "oriented"]
 # Indices spread over 12 networks (one per 400 images), so statistics are not one network's.
@@ -74,10 +74,10 @@ def test_filter_bank_forward_equals_the_dense_modulated_conv():
     """One layer of a filter-bank variant computed as the official code does (dense weight
     gain[o] * bank[idx[i]], modulated, demodulated, conv, noise, bias, ReLU) and through the
     shared-map shortcut of the fast forward: the same activations."""
-    from seebench_plugins.noise.stylegan_draws import LayerDraw
-    from seebench_plugins.noise.stylegan_filters import BANKS
-    from seebench_plugins.noise.stylegan_synthesis import bank_conv, bank_weight, spread
-    from seebench_plugins.noise.stylegan_weights import W_DIM, Layer
+    from seebench_plugins.generators.noise.stylegan_draws import LayerDraw
+    from seebench_plugins.generators.noise.stylegan_filters import BANKS
+    from seebench_plugins.generators.noise.stylegan_synthesis import bank_conv, bank_weight, spread
+    from seebench_plugins.generators.noise.stylegan_weights import W_DIM, Layer
 
     rng = np.random.default_rng(3)
     ic, oc, res = 24, 20, 16
@@ -97,7 +97,7 @@ def test_filter_bank_forward_equals_the_dense_modulated_conv():
         weight = weight / np.sqrt((weight**2).sum(axis=(1, 2, 3)) + 1e-8)[:, None, None, None]
         wt = torch.from_numpy(weight.astype(np.float32))
         if up:  # conv2d_resample: transposed conv, stride 2, then the [1, 3, 3, 1] filter
-            from seebench_plugins.noise.stylegan_filters import fir4
+            from seebench_plugins.generators.noise.stylegan_filters import fir4
             y = fir4(torch.nn.functional.conv_transpose2d(x, wt.transpose(0, 1), stride=2), (1, 1))
         else:
             y = torch.nn.functional.conv2d(x, wt, padding=1)
@@ -109,9 +109,9 @@ def test_the_banks_and_draws_are_the_official_ones():
     """network_randomized.py: 40 sign patterns (16 edges, 8 lines and 4 points with both signs);
     v3: 8 edges and 8 lines of zero mean, 4 points, and all negated; per image a subset of 5..40,
     biases U(-0.2, 0.2), noise strength U(0, 0.3); every w its own LeakyReLU(0.2) Gaussian."""
-    from seebench_plugins.noise.stylegan_draws import draw_image
-    from seebench_plugins.noise.stylegan_filters import BANKS
-    from seebench_plugins.noise.stylegan_weights import draw_network
+    from seebench_plugins.generators.noise.stylegan_draws import draw_image
+    from seebench_plugins.generators.noise.stylegan_filters import BANKS
+    from seebench_plugins.generators.noise.stylegan_weights import draw_network
 
     hf, v3 = BANKS["highfreq"], BANKS["sparse"]
     assert hf.shape == v3.shape == (40, 3, 3)

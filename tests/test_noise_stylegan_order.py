@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-import seebench_plugins.noise.stylegan as sg
+import seebench_plugins.generators.noise.stylegan as sg
 
 
 def test_shuffled_batches_give_the_same_bytes_and_draw_each_network_once(monkeypatch):

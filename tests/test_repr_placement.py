@@ -7,7 +7,7 @@ import torch
 from seebench import Budget, Cell
 from seebench.run.cell_runner import run_cell
 from repr_cells import one_thread, ref, registry  # noqa: F401
-from seebench_plugins.random_placement import place_randomly
+from seebench_plugins.sources.random_placement import place_randomly
 
 
 def _box(image: torch.Tensor) -> tuple[int, int, int, int]:

@@ -13,7 +13,7 @@ import torch
 
 import seebench
 from repr_cells import cell, context, one_thread  # noqa: F401 (autouse fixture)
-from seebench_plugins.noise.device import resolve_device
+from seebench_plugins.generators.noise.device import resolve_device
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_ENCODER = ("alexnet-small", {"width": 0.0625})

@@ -116,11 +116,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     console = _console()
     table = Table(title="plugins (entry-point group 'seebench')", title_justify="left")
-    for col in ("plugin", "version", "origin", "status", "components"):
-        table.add_column(col)
-    for p in registry.plugins:
+    for col in ("plugin", "version", "origin", "module", "status", "components"):
+        table.add_column(col, overflow="fold")
+    for p in registry.plugins:  # module: where a component's code is, from its name in two steps (docs/architecture.md)
         status = p.status if not p.error else f"{p.status}: {p.error}"
-        table.add_row(p.name, p.version, p.origin, status, ", ".join(p.components))
+        table.add_row(p.name, p.version, p.origin, p.value, status, ", ".join(p.components))
     console.print(table)
     from seebench.api.components import KINDS
 

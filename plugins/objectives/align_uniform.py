@@ -6,7 +6,7 @@ import torch
 
 from seebench import OBJECTIVE, Component, Param, hookimpl
 
-from .loop import Pretrainer, common_params
+from seebench_plugins.objectives.loop import Pretrainer, common_params
 
 
 def align_loss(x: torch.Tensor, y: torch.Tensor, alpha: float = 2.0) -> torch.Tensor:

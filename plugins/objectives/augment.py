@@ -7,7 +7,7 @@ import torchvision.transforms.v2 as T
 
 from seebench import to_model_input, to_rgb
 
-from .batched_augment import augment_batch
+from seebench_plugins.objectives.batched_augment import augment_batch
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

@@ -11,11 +11,11 @@ from torch import nn
 
 from seebench import CellFailed, EpochOrder, content_key, content_seed
 
-from . import checkpoint
-from .augment import TwoViews
-from .distributed import World
-from .prefetch import Batches, prefetch_depth
-from .schedule import lr_factor, set_lr
+from seebench_plugins.objectives import checkpoint
+from seebench_plugins.objectives.augment import TwoViews
+from seebench_plugins.objectives.distributed import World
+from seebench_plugins.objectives.prefetch import Batches, prefetch_depth
+from seebench_plugins.objectives.schedule import lr_factor, set_lr
 
 CURVE = "pretrain/loss"  # the loss of every step, in the result's curves (averaged to a few hundred points)
 

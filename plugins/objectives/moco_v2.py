@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from seebench import OBJECTIVE, Component, Param, hookimpl
 
-from .loop import Pretrainer, common_params
+from seebench_plugins.objectives.loop import Pretrainer, common_params
 
 
 class MoCoV2(Pretrainer):

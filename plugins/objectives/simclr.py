@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from seebench import OBJECTIVE, Component, Param, hookimpl
 
-from .loop import Pretrainer, common_params
+from seebench_plugins.objectives.loop import Pretrainer, common_params
 
 
 def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -216,7 +216,7 @@ def flat_image(label: np.ndarray, colors: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _texture_model():
-    from seebench_plugins.noise.statistical import StatisticalNoise
+    from seebench_plugins.generators.noise.statistical import StatisticalNoise
     return StatisticalNoise("reference/dead-leaves-texture", color=True, use_wmm=True)
 
 

@@ -6,7 +6,7 @@ fft=True)), vis/grad_ascent/lucent/render.py (render_vis: lucent's param.image, 
 lucent's transform.standard_transforms + normalize + Upsample), vis/grad_ascent/lucent/objectives.py
 (channel: the mask objective), lucent.optvis.param (fft_image, to_valid_rgb) and utils_generation.py
 (ThreadeImageWriter -> cv2_imwrite(normalize=True)). Written from them, sharing nothing with
-plugins/noise/featvis*.py: torchvision's ResNet-50 (not timm's, BatchNorm not folded), one image per
+plugins/generators/noise/featvis*.py: torchvision's ResNet-50 (not timm's, BatchNorm not folded), one image per
 Adam run, kornia-style affine warps through an explicit sampling grid.
 
 `render(index, seed, size, opt_size=256, steps=128, lr=0.05)`: the official settings by default (a few

@@ -14,7 +14,7 @@ The steerable pyramid is pyrtools' SteerablePyramidFreq(height=Nscales, order=3,
 written out below in the same centred (fftshift) layout, with closed-form raised cosines in
 place of its lookup tables. Own code, plain and slow (complex float64 FFTs, one channel and one
 band at a time); its random stream is its own, so it shares statistics with the fast generator
-(plugins/noise/statistical.py), not bytes. The paper's sizes are 128 px (3 scales) and 256 px
+(plugins/generators/noise/statistical.py), not bytes. The paper's sizes are 128 px (3 scales) and 256 px
 (4 scales); other sizes use round(log2(size)) - 4 scales (at least 1), as the fast generator.
 """
 

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stylegan_draws import ImageDraw
-from .stylegan_filters import BANKS, conv_up, upsample2d
-from .stylegan_synthesis import SQRT2, bank_weight, block_layers, dense_weight, torgb_weight
-from .stylegan_weights import Network
+from seebench_plugins.generators.noise.stylegan_draws import ImageDraw
+from seebench_plugins.generators.noise.stylegan_filters import BANKS, conv_up, upsample2d
+from seebench_plugins.generators.noise.stylegan_synthesis import SQRT2, bank_weight, block_layers, dense_weight, torgb_weight
+from seebench_plugins.generators.noise.stylegan_weights import Network
 
 BANK_WEIGHT = {v: torch.from_numpy(bank.astype(np.float32))[None] for v, bank in BANKS.items()}  # (1, 40, 3, 3)
 

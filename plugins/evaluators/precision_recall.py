@@ -6,7 +6,7 @@ import torch
 
 from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .samples import COMMON_PARAMS, real_and_fake_features
+from seebench_plugins.evaluators.samples import COMMON_PARAMS, real_and_fake_features
 
 
 def knn_radii(features: torch.Tensor, k: int) -> torch.Tensor:

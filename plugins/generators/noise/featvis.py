@@ -10,14 +10,14 @@ import torch.nn.functional as F
 
 from seebench import GENERATOR, Component, Param, hookimpl, keyed_rng, stream_tag, to_uint8, torch_generator
 
-from .device import resolve_device
-from .featvis_fit import pretrained_network
-from .featvis_network import fold_batchnorm, random_resnet50, resnet50_from_file
-from .featvis_param import FFTImage
-from .featvis_transform import StandardTransforms
-from .featvis_units import official_units
-from .fixed_threads import torch_threads
-from .request_checks import check_request
+from seebench_plugins.generators.noise.device import resolve_device
+from seebench_plugins.generators.noise.featvis_fit import pretrained_network
+from seebench_plugins.generators.noise.featvis_network import fold_batchnorm, random_resnet50, resnet50_from_file
+from seebench_plugins.generators.noise.featvis_param import FFTImage
+from seebench_plugins.generators.noise.featvis_transform import StandardTransforms
+from seebench_plugins.generators.noise.featvis_units import official_units
+from seebench_plugins.generators.noise.fixed_threads import torch_threads
+from seebench_plugins.generators.noise.request_checks import check_request
 
 SOURCES = ("random", "dead-leaves")
 SETTINGS = ("cpu", "official")

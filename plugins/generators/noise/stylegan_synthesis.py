@@ -20,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stylegan_draws import ImageDraw, LayerDraw
-from .stylegan_filters import BANKS, conv_up, upsample2d
-from .stylegan_weights import Layer, Network, block_resolutions
+from seebench_plugins.generators.noise.stylegan_draws import ImageDraw, LayerDraw
+from seebench_plugins.generators.noise.stylegan_filters import BANKS, conv_up, upsample2d
+from seebench_plugins.generators.noise.stylegan_weights import Layer, Network, block_resolutions
 
 SQRT2 = math.sqrt(2.0)
 BANK_ENERGY = {v: (bank**2).sum(axis=(1, 2)) for v, bank in BANKS.items()}  # ||filter||^2 per bank filter

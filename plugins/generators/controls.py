@@ -10,8 +10,8 @@ import torch.nn.functional as F
 
 from seebench import GENERATOR, SOURCE, CellFailed, Component, Param, keyed_generator, param_defaults
 
-from .power import prnu_content
-from .source_spec import resolve_source
+from seebench_plugins.evaluators.power import prnu_content
+from seebench_plugins.sources.source_spec import resolve_source
 
 MAX_BLUR = 61  # taps; a binomial of n taps is close to a Gaussian of sigma sqrt(n - 1) / 2 px
 

@@ -11,7 +11,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .samples import COMMON_PARAMS, real_and_fake_features
+from seebench_plugins.evaluators.samples import COMMON_PARAMS, real_and_fake_features
 
 
 class _Precomputed(nn.Module):

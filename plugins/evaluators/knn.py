@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .probes.features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
+from seebench_plugins.evaluators.features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
 
 
 def knn_predict(train: torch.Tensor, train_labels: torch.Tensor, test: torch.Tensor, num_classes: int,

@@ -10,7 +10,7 @@ import torch
 
 from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl, param_defaults
 
-from .random_placement import CANVAS, SMALLEST, place_randomly
+from seebench_plugins.sources.random_placement import CANVAS, SMALLEST, place_randomly
 
 DEFAULT_ROOT = "/usr/share/datasets/fashion-mnist"
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

@@ -9,12 +9,13 @@ import torch
 
 from seebench import EVALUATOR, SOURCE, Component, Param, atomic_write_text, hookimpl, param_defaults
 
-from . import prnu, spectra
-from .controls import control_components
-from .memorisation import near_copies, save_pairs
-from .power import STRENGTHS, fingerprints_by_position, power_curve, prnu_content
-from .samples import kid_features, real_source, samples_of
-from .source_spec import other_device_params, resolve_source
+from seebench_plugins.evaluators import prnu
+from seebench_plugins.evaluators import spectra
+from seebench_plugins.generators.controls import control_components
+from seebench_plugins.evaluators.memorisation import near_copies, save_pairs
+from seebench_plugins.evaluators.power import STRENGTHS, fingerprints_by_position, power_curve, prnu_content
+from seebench_plugins.evaluators.samples import kid_features, real_source, samples_of
+from seebench_plugins.sources.source_spec import other_device_params, resolve_source
 
 
 def per_image(grey, resid, labels, ks) -> tuple[np.ndarray, np.ndarray]:

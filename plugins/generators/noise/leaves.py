@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .leaves_spans import box_spans, circle_spans, polygon_spans
+from seebench_plugins.generators.noise.leaves_spans import box_spans, circle_spans, polygon_spans
 
 # Shapes are drawn in fixed blocks from the image's stream, so the shape sequence never depends on
 # how much of it a rendering needed.

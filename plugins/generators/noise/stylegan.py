@@ -13,13 +13,13 @@ import torch.nn.functional as F
 
 from seebench import GENERATOR, Component, Param, hookimpl
 
-from .device import resolve_device
-from .fixed_threads import torch_threads
-from .request_checks import check_request
-from .stylegan_batch import synthesize_batch
-from .stylegan_draws import draw_image, quantise, standardise
-from .stylegan_synthesis import synthesize
-from .stylegan_weights import PAPER_WIDTH, VARIANTS, Network, draw_network, network_nbytes
+from seebench_plugins.generators.noise.device import resolve_device
+from seebench_plugins.generators.noise.fixed_threads import torch_threads
+from seebench_plugins.generators.noise.request_checks import check_request
+from seebench_plugins.generators.noise.stylegan_batch import synthesize_batch
+from seebench_plugins.generators.noise.stylegan_draws import draw_image, quantise, standardise
+from seebench_plugins.generators.noise.stylegan_synthesis import synthesize
+from seebench_plugins.generators.noise.stylegan_weights import PAPER_WIDTH, VARIANTS, Network, draw_network, network_nbytes
 
 # Drawn networks kept per generator, least recently used dropped first. A network keeps its
 # constant input and affines (float32; dense conv weights for `random`): ~0.2 MB at width 32,

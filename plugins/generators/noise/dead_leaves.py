@@ -8,10 +8,10 @@ import numpy as np
 
 from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
-from .base import PerImageGenerator, check_range, image_rng
-from .leaves import KINDS, Leaves, paint
-from .statistical import StatisticalNoise
-from .texture_pool import TexturePool, fill
+from seebench_plugins.generators.noise.base import PerImageGenerator, check_range, image_rng
+from seebench_plugins.generators.noise.leaves import KINDS, Leaves, paint
+from seebench_plugins.generators.noise.statistical import StatisticalNoise
+from seebench_plugins.generators.noise.texture_pool import TexturePool, fill
 
 SHAPE_SETS = {
     "dead-leaves-squares": ("square",),

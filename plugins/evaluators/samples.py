@@ -8,7 +8,7 @@ import torch
 
 from seebench import ENCODER, Param, load_tensors, save_tensors, to_model_input, torch_generator
 
-from .source_spec import resolve_source
+from seebench_plugins.sources.source_spec import resolve_source
 
 COMMON_PARAMS = (
     Param("source", "", "real photos to compare with, a spec string (empty: the source the generator was fitted on)"),

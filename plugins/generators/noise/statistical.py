@@ -7,8 +7,10 @@ import scipy.fft as sfft
 
 from seebench import GENERATOR, Component, ConfigError, Param, hookimpl
 
-from . import histogram_match, spectral, wmm
-from .base import PerImageGenerator, check_range, image_rng
+from seebench_plugins.generators.noise import histogram_match
+from seebench_plugins.generators.noise import spectral
+from seebench_plugins.generators.noise import wmm
+from seebench_plugins.generators.noise.base import PerImageGenerator, check_range, image_rng
 
 
 class StatisticalNoise(PerImageGenerator):

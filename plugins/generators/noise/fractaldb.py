@@ -8,8 +8,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from seebench import GENERATOR, Component, ConfigError, Param, hookimpl, param_defaults
 
-from .base import PerImageGenerator, check_range, image_rng
-from .fractaldb_ifs import CHOICE_LEVELS, PAD, canvas_pixels, chaos_game, choice_table, fill_rate, random_ifs, walk_shape
+from seebench_plugins.generators.noise.base import PerImageGenerator, check_range, image_rng
+from seebench_plugins.generators.noise.fractaldb_ifs import CHOICE_LEVELS, PAD, canvas_pixels, chaos_game, choice_table, fill_rate, random_ifs, walk_shape
 
 SEARCH_SIZE = 512  # ifs_search.py: the fill rate is measured on a 512 x 512 canvas
 GREY = 127  # ifs_function.draw_patch(..., 'gray'): patches of (127, 127, 127)

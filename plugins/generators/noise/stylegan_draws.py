@@ -12,8 +12,8 @@ import numpy as np
 
 from seebench import keyed_rng, stream_tag as tag
 
-from .stylegan_filters import BANKS, NOISE_POOL, area_pool, envelope_pink, pooled_noise
-from .stylegan_weights import W_DIM, Network
+from seebench_plugins.generators.noise.stylegan_filters import BANKS, NOISE_POOL, area_pool, envelope_pink, pooled_noise
+from seebench_plugins.generators.noise.stylegan_weights import W_DIM, Network
 
 _IMAGE_TAG = tag("stylegan-image-v2")
 BIAS_RANGE = 0.2  # --bias_range 0.2 (sparse, oriented): every conv bias ~ U(-0.2, 0.2) per image

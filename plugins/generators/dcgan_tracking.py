@@ -10,7 +10,7 @@ import torch
 
 from seebench import ENCODER, atomic_write_bytes, to_model_input
 
-from .kid_fd import kid_score
+from seebench_plugins.evaluators.kid_fd import kid_score
 
 FEATURE_SIZE = 64  # px the tracking encoder sees (a random-init ResNet-18: nothing to download)
 

@@ -11,9 +11,9 @@ from PIL import Image
 
 from seebench import SOURCE, Component, ImageSet, Param, atomic_write_bytes, hookimpl, param_defaults, philox_rng
 
-from .frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
-from .scenes import render_cup_scene
-from .sensor import HEIGHT, WIDTH, SensorModel, decode_jpeg, encode_jpeg
+from seebench_plugins.sources.frames import MODES, check_fractions, check_split, crop_positions, position_names, resize_frame, split_of, take_crops
+from seebench_plugins.sources.scenes import render_cup_scene
+from seebench_plugins.sources.sensor import HEIGHT, WIDTH, SensorModel, decode_jpeg, encode_jpeg
 
 _CACHE: OrderedDict = OrderedDict()  # (params, split) -> ImageSet; rendering is the slow part
 _CACHE_SIZE = 12  # a fingerprint test holds four splits and the power content

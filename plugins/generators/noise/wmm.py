@@ -9,8 +9,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.fft as sfft
 
-from . import histogram_match
-from .histogram_match import WORKSPACE, match_rows  # noqa: F401  (match_rows: wmm's public name too)
+from seebench_plugins.generators.noise import histogram_match
+from seebench_plugins.generators.noise.histogram_match import WORKSPACE, match_rows  # noqa: F401  (match_rows: wmm's public name too)
 
 N_ORIENT = 4  # pyrtools SteerablePyramidFreq order 3
 _X = np.arange(-200, 200.5, 0.5)  # official sample_wmm_model: the target histogram's support

@@ -6,8 +6,8 @@ import torch
 
 from seebench import EVALUATOR, Component, Param, hookimpl, param_defaults
 
-from .features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
-from .logreg import fit_lbfgs, fit_paper, standardize
+from seebench_plugins.evaluators.features import IMAGE_SIZE, TOP_K_METADATA, LabelledProbe, labelled_features, source_params, top1_top5
+from seebench_plugins.evaluators.logreg import fit_lbfgs, fit_paper, standardize
 
 
 PARAMS = (

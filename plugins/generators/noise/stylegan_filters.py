@@ -9,7 +9,7 @@ from PIL import Image
 
 from seebench import keyed_rng, stream_tag as tag
 
-from .pink_noise import pink_noise
+from seebench_plugins.generators.noise.pink_noise import pink_noise
 
 _POOL_TAG = tag("stylegan-noise-pool")
 NOISE_POOL = 100  # pink maps drawn per layer and network; each image picks one (as the official layers do)

@@ -15,9 +15,9 @@ from seebench import (GENERATOR, CellFailed, Component, EpochOrder, Param, atomi
                      keyed_seed, load_tensors, load_torch, param_defaults, read_or_set_aside, save_tensors, save_torch,
                      to_rgb, to_uint8)
 
-from .dcgan_nets import Discriminator, Generator, weights_init
-from .diffaugment import diff_augment, parse_policy
-from .source_spec import resolve_source
+from seebench_plugins.generators.dcgan_nets import Discriminator, Generator, weights_init
+from seebench_plugins.generators.diffaugment import diff_augment, parse_policy
+from seebench_plugins.sources.source_spec import resolve_source
 
 VERSION = "2"  # 2: optional position conditioning, KID-tracked best step
 
@@ -181,7 +181,7 @@ class Trainer:
         self.netD.apply(weights_init)
         self.tracker = None
         if gan.kid_every and held_out is not None:
-            from .dcgan_tracking import KidTracker
+            from seebench_plugins.generators.dcgan_tracking import KidTracker
 
             self.tracker = KidTracker(ctx, held_out, gan.kid_every, gan.kid_samples, gan.patience, self.seed)
         self.optG = torch.optim.Adam(self.netG.parameters(), lr=gan.lr, betas=(gan.beta1, 0.999))
@@ -267,7 +267,7 @@ class Trainer:
         self._recalibrate_bn()
         self._grid("samples.png")
         done = self.step - start_step
-        from .dcgan_tracking import plot_curves
+        from seebench_plugins.generators.dcgan_tracking import plot_curves
 
         plot_curves(self.sample_dir / "curves.png", self.history, self.tracker.history if self.tracker else [],
                     chosen if self.tracker else None)

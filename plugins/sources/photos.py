@@ -14,8 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from seebench import SOURCE, Component, ConfigError, DataMissingError, ImageSet, Param, hookimpl, param_defaults
 
-from .exif import ExifInfo, matches_camera, read_exif
-from .frames import (MODES, check_fractions, check_split, crop_positions, nested_subset, position_names, resize_frame,
+from seebench_plugins.sources.exif import ExifInfo, matches_camera, read_exif
+from seebench_plugins.sources.frames import (MODES, check_fractions, check_split, crop_positions, nested_subset, position_names, resize_frame,
                      split_of, take_crops)
 
 log = logging.getLogger("seebench.camera.photos")
@@ -203,12 +203,12 @@ class PhotoFolder:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m seebench_plugins.camera.photos DIR [CAMERA]`: what the source would use and skip."""
+    """`python -m seebench_plugins.sources.photos DIR [CAMERA]`: what the source would use and skip."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        print("usage: python -m seebench_plugins.camera.photos DIR [CAMERA]")
+        print("usage: python -m seebench_plugins.sources.photos DIR [CAMERA]")
         return 2
     src = PhotoFolder(args[0], camera=args[1] if len(args) > 1 else "", min_images=0)
     try:

@@ -1,1 +1,0 @@
-"""The camera track: photo sources, a simulated camera, DCGAN, and generator metrics (issue 5)."""

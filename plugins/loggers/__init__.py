@@ -1,0 +1,1 @@
+"""Built-in plugins that only observe a run through lifecycle hooks (TensorBoard curves)."""

@@ -1,1 +1,0 @@
-"""Evaluators that train a classifier on frozen features of a real labelled source."""
