@@ -156,3 +156,27 @@ def test_an_old_run_directory_resumes_without_rerunning_and_an_interrupted_migra
     assert sorted(p.name for p in (run / "results").glob("*.json")) == [f"{NEW_KEY}.json"]
     assert store.is_finished(NEW_KEY)
     assert [p.name for p in (run / "artifacts").iterdir()] == [f"{NEW_KEY}-data.png"]
+
+
+def test_seebench_run_counts_an_old_run_directory_s_results_as_finished(tmp_path):
+    """Through the runner, not only the store: the old file is migrated before finished cells are counted, so
+    the first run after the key change re-runs nothing (it once re-ran every cell of an old run folder)."""
+    from types import SimpleNamespace
+
+    from seebench.run.runner import run_matrix
+
+    run = tmp_path / "run"
+    (run / "results").mkdir(parents=True)
+    shutil.copy(OLD, run / "results" / OLD.name)
+    cell = Cell.from_dict(read_result(OLD)["cell"])
+    assert cell.key == NEW_KEY
+    given = []
+
+    class Recorder:  # an executor that records what it was asked to run
+        def run(self, cells, *args):
+            given.extend(cells)
+
+    matrix = SimpleNamespace(name="old", origin="test", config={}, cells=[cell])
+    summary = run_matrix(matrix, load_registry(), run, executor=Recorder(), live=False)
+    assert given == [] and summary.skipped == 1 and summary.ran == 0
+    assert (run / "results" / f"{NEW_KEY}.json").is_file() and not (run / "results" / OLD.name).exists()

@@ -13,6 +13,7 @@ from seebench.executors.select import DEFAULT_EXECUTOR, build_executor
 from seebench.matrix.config import Matrix
 from seebench.run.progress import MatrixProgress
 from seebench.run.run_lock import RunLock
+from seebench.results.migrate import migrate_results
 from seebench.results.store import FAILED, RESULTS, ResultStore, atomic_write_text
 
 
@@ -43,6 +44,8 @@ def run_matrix(matrix: Matrix, registry: Any, run_dir: Path, force: bool = False
 
 def _run_locked(matrix: Matrix, registry: Any, run_dir: Path, force: bool, executor: Any, live: bool | None) -> RunSummary:
     store = ResultStore(run_dir)
+    if store.folder.is_dir():  # results of an older schema take their new keys first, so they count as finished
+        migrate_results(run_dir)
     finished = {c.key for c in matrix.cells if store.is_finished(c.key)}
     todo = [c for c in matrix.cells if force or c.key not in finished]
     preflight.check(todo, registry)  # a missing probe or data set stops the run before any pretraining
