@@ -15,7 +15,7 @@ from seebench.plugins.manager import load_registry
 
 # Factories whose defaults are still written twice, each to be moved to `param_defaults`; this list only shrinks.
 # The executors were being moved into plugins by another helper when the rest moved (issue 15).
-NOT_YET = {"local", "ray"}
+NOT_YET: set[str] = set()
 
 
 def _function(factory):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from seebench import (EXECUTOR, GENERATOR, Cell, Component, ConfigError, Param, content_key, execute_cell, hookimpl,
+from seebench import (EXECUTOR, GENERATOR, Cell, Component, ConfigError, Param, content_key, execute_cell, hookimpl, param_defaults,
                       precompute, store_failed_cell)
 
 ENV_VARS = ("SEEBENCH_PLUGINS", "SEEBENCH_DISABLE_PLUGINS", "SEEBENCH_DEVICE")
@@ -55,9 +55,8 @@ class RayExecutor:
     default cpus_per_cell rounded down, at least 1), num_cpus (size of a local instance), max_retries (per
     cell, for workers that die; a cell that raises is recorded as failed, not retried)."""
 
-    def __init__(self, address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float = 0.0,
-                 num_cpus: int | None = None, max_retries: int = 2, procs_per_cell: int | None = None,
-                 threads: int | None = None):
+    def __init__(self, *, address: str | None, cpus_per_cell: float | None, gpus_per_cell: float,
+                 num_cpus: int | None, max_retries: int, procs_per_cell: int | None, threads: int | None):
         if gpus_per_cell > 1 and gpus_per_cell != int(gpus_per_cell):
             raise ConfigError(f"--gpus-per-cell above 1 starts that many DDP ranks per cell and must be a whole "
                               f"number, got {gpus_per_cell}")
@@ -167,6 +166,9 @@ PARAMS = (
     Param("threads", None, "torch intra-op threads each cell runs with (default: --cpus-per-cell rounded down, "
           "at least 1)", **OPTIONAL_INT),
 )
+
+
+RayExecutor = param_defaults(PARAMS)(RayExecutor)  # defaults written once, in PARAMS
 
 
 @hookimpl
