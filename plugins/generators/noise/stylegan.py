@@ -168,7 +168,9 @@ def seebench_register_generators():
             description=description,
             params=_params(variant),
             tags=("stylegan",),
-            version="2",  # 2: the paper's networks (was: a mapping MLP, our own sparse/oriented/highfreq filters)
+            # 2: the paper's networks (was: a mapping MLP, our own sparse/oriented/highfreq filters);
+            # 3 for the filter-bank variants: a style of exactly 0 (~1 image in 10^4) gave NaN pixels
+            version="2" if variant == "random" else "3",
             metadata={"role": "synthetic", "family": "untrained StyleGAN",
                       "reference": {"imagenet100-top1": reference}},
         )

@@ -59,8 +59,27 @@ def bank_weight(layer: Layer, w: np.ndarray, variant: str, d: LayerDraw, gain: f
 
 
 def group_channels(x: torch.Tensor, signed_index: torch.Tensor, n_rows: int) -> torch.Tensor:
-    """(n_rows, H*W): the channels of x (1, C, H, W) summed per (bank filter, sign) row."""
-    return torch.zeros(n_rows, x.shape[2] * x.shape[3]).index_add_(0, signed_index, x[0].reshape(x.shape[1], -1))
+    """(n_rows, H*W): the channels of x (1, C, H, W) summed per (bank filter, sign) row (a channel
+    whose index is n_rows, a zero scale's, is summed into a dropped row)."""
+    return _drop_zero_row(torch.zeros(n_rows + 1, x.shape[2] * x.shape[3]), signed_index, x[0].reshape(x.shape[1], -1))
+
+
+def _drop_zero_row(rows: torch.Tensor, signed_index: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """rows (n_rows + 1, ...) with x's channels added per signed_index, without the last row."""
+    return rows.index_add_(0, signed_index, x)[:-1]
+
+
+def signed_rows(filter_index: np.ndarray, scales: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """Each input channel's (bank filter, sign of its scale) row; n_rows (a dropped row) for a scale
+    of exactly 0, which the folding cannot divide out again (a style of exactly -1 in float32)."""
+    s = scales.numpy()
+    return torch.from_numpy(np.where(s == 0, n_rows, filter_index + n_rows // 2 * (s < 0)))
+
+
+def safe_fold(scales: torch.Tensor) -> torch.Tensor:
+    """|scale| to fold into the activations, 1 where it is 0 (that channel goes to the dropped row)."""
+    fold = scales.abs()
+    return torch.where(fold == 0, torch.ones_like(fold), fold)
 
 
 def bank_conv(x: torch.Tensor, layer: Layer, variant: str, signed_index: torch.Tensor) -> torch.Tensor:
@@ -108,7 +127,7 @@ def spread(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, bias: np.
     for t0 in range(0, hw, step):
         x = torch.relu_(coeff @ rows[:, t0:t0 + step])
         if grouped is not None:
-            grouped[:, t0:t0 + step] = torch.zeros(n_rows, x.shape[1]).index_add_(0, signed_next, x)
+            grouped[:, t0:t0 + step] = _drop_zero_row(torch.zeros(n_rows + 1, x.shape[1]), signed_next, x)
         if read is not None:
             read[:, t0:t0 + step] = readout @ x
     return grouped, read
@@ -131,8 +150,8 @@ def spread_two_maps(y: torch.Tensor, out_gain: torch.Tensor, noise: np.ndarray, 
     x_odd = torch.relu_(out_gain[odd, None] * yf + noise_t) * fold[odd, None]  # (k, H*W), k small
     grouped = read = None
     if signed_next is not None:
-        grouped = torch.zeros(n_rows, 2).index_add_(0, signed_next, coeff) @ maps
-        grouped.index_add_(0, signed_next[odd], x_odd)
+        rows = torch.zeros(n_rows + 1, 2).index_add_(0, signed_next, coeff) @ maps
+        grouped = _drop_zero_row(rows, signed_next[odd], x_odd)
     if readout is not None:
         read = (readout @ coeff) @ maps + readout[:, odd] @ x_odd
     return grouped, read
@@ -168,8 +187,7 @@ def _synthesize_bank(net: Network, draw: ImageDraw) -> torch.Tensor:
     n_rows = 2 * len(BANKS[net.variant])
     parts = [bank_weight(layer, draw.ws[j], net.variant, draw.layers[j], 1.0 if j == 0 else SQRT2)
              for j, layer in enumerate(net.convs)]
-    signed = [torch.from_numpy(d.filter_index + n_rows // 2 * (scales.numpy() < 0))
-              for d, (scales, _) in zip(draw.layers, parts)]
+    signed = [signed_rows(d.filter_index, scales, n_rows) for d, (scales, _) in zip(draw.layers, parts)]
     x = torch.from_numpy(net.const)[None] * parts[0][0].abs().view(1, -1, 1, 1)
     grouped, res = group_channels(x, signed[0], n_rows), 4
     img = None
@@ -179,7 +197,7 @@ def _synthesize_bank(net: Network, draw: ImageDraw) -> torch.Tensor:
             y = filter_rows(grouped, res, layer, net.variant)
             res = y.shape[-1]
             last = j + 1 == len(parts)
-            fold = torch.ones(layer.oc) if last else parts[j + 1][0].abs()
+            fold = torch.ones(layer.oc) if last else safe_fold(parts[j + 1][0])
             readout = None
             if j == conv_ids[-1]:  # the block's toRGB reads this layer (its 1 / fold undoes the folding)
                 readout = torgb_weight(net.torgbs[k], draw.ws[w_rgb], draw.torgb[k] / fold.double().numpy()[None, :], SQRT2)
