@@ -2,15 +2,13 @@
 
 The official `dead_leaves()` (generate_datasets/dead_leaves/generate_dataset.py) paints shape after
 shape over the canvas and stops at the first shape after which no pixel is black (or after 5000
-shapes); a pixel shows the LAST shape painted over it. Painting one shape at a time costs a
-whole-canvas check per shape, so this finds the same picture in two vectorised passes over blocks
-of shapes (`leaves_spans` gives their exact pixels):
+shapes); a pixel shows the LAST shape painted over it. Checking the whole canvas after every shape
+would cost a pass over it per shape, so this finds the same picture in two passes over blocks of
+shapes (`leaves_raster` paints their exact pixels, shape by shape, in compiled loops):
 
-1. front to back in drawing order, keep each pixel's first shape: the canvas is covered after
-   shape `n - 1 = max(first)`, so the official loop paints exactly n shapes;
-2. back to front from shape n - 1, keep each pixel's highest shape number: what is on top.
-
-Both passes skip shapes whose bounding box holds no pixel still open (summed-area table).
+1. front to back in drawing order, each bare pixel takes the shape painted over it: the canvas is
+   covered by shape `n - 1`, so the official loop paints exactly n shapes;
+2. back to front from shape n - 1, each pixel takes the first shape met: the one on top.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seebench_plugins.generators.noise.leaves_spans import box_spans, circle_spans, polygon_spans
+from seebench_plugins.generators.noise.leaves_raster import half_width_table, paint_first, paint_top, shape_rows
 
 # Shapes are drawn in fixed blocks from the image's stream, so the shape sequence never depends on
 # how much of it a rendering needed.
@@ -109,33 +107,23 @@ def draw_block(rng: np.random.Generator, size: int, kinds: tuple[int, ...], grid
 
 def block_pixels(blk: Block, size: int, sel: np.ndarray):
     """(pixel, shape) pairs of the shapes `sel` of a block (flat pixel index, index within block)."""
-    k = blk.kind[sel]
-    circ, box, poly = sel[k == 0], sel[(k == 1) | (k == 3)], sel[(k == 2) | (k >= 4)]
-    parts = []
-    if circ.size:
-        sid, y, lo, hi = circle_spans(size, blk.cx[circ], blk.cy[circ], blk.radius[circ])
-        parts.append((circ[sid], y, lo, hi))
-    if box.size:  # axis-aligned: their fill is the closed box
-        sid, y, lo, hi = box_spans(size, blk.vx[box, 0], blk.vx[box, 2], blk.vy[box, 0], blk.vy[box, 2])
-        parts.append((box[sid], y, lo, hi))
-    if poly.size:
-        sid, y, lo, hi = polygon_spans(size, blk.vx[poly], blk.vy[poly])
-        parts.append((poly[sid], y, lo, hi))
-    if not parts:
+    table = half_width_table(int(blk.radius.max()))
+    lo, hi, llo, lhi = (np.empty(size, np.int64) for _ in range(4))
+    pix, sid = [], []
+    for s in sel:
+        y0, h = shape_rows(blk.kind[s], blk.radius[s], blk.cx[s], blk.cy[s], blk.vx[s], blk.vy[s], size, table,
+                           lo, hi, llo, lhi)
+        for r in range(h):
+            if lo[r] <= hi[r]:
+                pix.append((y0 + r) * size + np.arange(lo[r], hi[r] + 1))
+                sid.append(np.full(hi[r] - lo[r] + 1, s))
+    if not pix:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    sid, y, lo, hi = (np.concatenate(v) for v in zip(*parts))
-    width = hi - lo + 1
-    start = np.cumsum(width) - width
-    pix = np.arange(int(width.sum())) + np.repeat(y * size + lo - start, width)
-    return pix, np.repeat(sid, width)
+    return np.concatenate(pix), np.concatenate(sid)
 
 
-def _touching(blk: Block, open_px: np.ndarray, size: int, sel: np.ndarray) -> np.ndarray:
-    """The shapes of `sel` whose bounding box holds an open pixel (summed-area table)."""
-    sat = np.zeros((size + 1, size + 1), dtype=np.int32)
-    np.cumsum(np.cumsum(open_px.reshape(size, size), 0, dtype=np.int32), 1, out=sat[1:, 1:])
-    x0, x1, y0, y1 = (b[sel] for b in blk.box)
-    return sel[(sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]) > 0]
+def _shapes(blk: Block) -> tuple:
+    return blk.kind, blk.radius, blk.cx, blk.cy, blk.vx, blk.vy
 
 
 @dataclass
@@ -163,49 +151,28 @@ def paint(rng: np.random.Generator, size: int, kinds: tuple[int, ...], sigma: fl
     """Paint shapes from `rng`, each on top, until every pixel is covered or `cap` were painted."""
     grid = radius_grid(sigma, rmin, rmax)
     n_px = size * size
+    table = half_width_table(max(int(grid[0][-1] * size), 1))
     # pass 1: first shape over each pixel, in drawing order -> how many shapes the loop paints
     first = np.full(n_px, -1, dtype=np.int64)
-    open_px = np.ones(n_px, dtype=bool)
-    n_open = n_px
+    n_open, n_shapes = n_px, -1
     blocks: list[Block] = []
     n = 0
     while n_open and n < cap:
         blk = draw_block(rng, size, kinds, grid)
         blocks.append(blk)
-        sel = np.arange(min(BLOCK, cap - n))
-        if n:
-            sel = _touching(blk, open_px, size, sel)
-        pix, sid = block_pixels(blk, size, sel)
-        m = open_px[pix]
-        pix, sid = pix[m], sid[m]
-        best = np.full(n_px, BLOCK, dtype=np.int64)
-        np.minimum.at(best, pix, sid)
-        new = best < BLOCK
-        first[new] = best[new] + n
-        open_px[new] = False
-        n_open -= int(new.sum())
+        n_open, last = paint_first(*_shapes(blk), min(BLOCK, cap - n), n, size, table, first, n_open)
+        n_shapes = last + 1
         n += min(BLOCK, cap - n)
-    n_shapes = int(first.max()) + 1 if not n_open else min(n, cap)
+    if n_open:
+        n_shapes = min(n, cap)
     # pass 2: the last shape (< n_shapes) over each pixel, back to front
     top = np.full(n_px, -1, dtype=np.int64)
-    free = first >= 0  # pixels some shape covers; the others stay bare
-    n_free = int(free.sum())
+    n_free = n_px - n_open  # pixels some shape covers; the others stay bare
     for b in range(len(blocks) - 1, -1, -1):
         if not n_free:
             break
-        blk, base = blocks[b], b * BLOCK
-        sel = np.arange(max(min(BLOCK, n_shapes - base), 0))
-        if b != len(blocks) - 1 or n_free < n_px:
-            sel = _touching(blk, free, size, sel)
-        pix, sid = block_pixels(blk, size, sel)
-        m = free[pix]
-        pix, sid = pix[m], sid[m]
-        best = np.full(n_px, -1, dtype=np.int64)
-        np.maximum.at(best, pix, sid)
-        new = best >= 0
-        top[new] = best[new] + base
-        free[new] = False
-        n_free -= int(new.sum())
+        base = b * BLOCK
+        n_free = paint_top(*_shapes(blocks[b]), max(min(BLOCK, n_shapes - base), 0), base, size, table, top, n_free)
 
     def cat(field):
         return np.concatenate([getattr(blk, field) for blk in blocks])[:n_shapes]
