@@ -84,7 +84,7 @@ def test_options_are_params_checked_with_one_line(recorder_registry):
         build_executor(recorder_registry, "recorder", {"address": "auto"}, {"address": "--address"})
     assert str(err.value) == "--address is not an option of executor 'recorder' (it is one of: ray)"
     with pytest.raises(ConfigError, match=r"^cpus is not an option of executor 'local' \(its options: threads, "
-                                          r"procs_per_cell\)$"):
+                                          r"procs_per_cell, jobs\)$"):
         build_executor(recorder_registry, "local", {"cpus": 2})
 
 

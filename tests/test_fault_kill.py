@@ -87,15 +87,19 @@ def test_two_runs_started_together_on_one_folder_one_runs_the_other_refuses_nami
     assert_clean(out)
 
 
-def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_matrix, tmp_path, capsys):
-    seeds = (0, 1, 2, 3)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_matrix, tmp_path, capsys, jobs):
+    """In this process (--jobs 1) and with two worker processes, which die with the run (--jobs 2)."""
+    seeds = (0, 1, 2, 3) if jobs == "1" else tuple(range(10))
     matrix, out = tiny_matrix(seeds=seeds), tmp_path / "run"
-    proc = subprocess.Popen([EXE, "run", str(matrix), "--out", str(out)], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([EXE, "run", str(matrix), "--out", str(out), "--jobs", jobs], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     wait_for(lambda: list((out / "results").glob("*.json")) or proc.poll() is not None, 300, "a first result")
     time.sleep(RNG.uniform(0.0, 0.8))  # somewhere in the next cells: features, probe, result write
+    workers = psutil.Process(proc.pid).children()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert not psutil.wait_procs(workers, timeout=30)[1], "a worker outlived the killed run"
     before = results(out)
     assert 1 <= len(before) < len(seeds), "the kill should land mid-matrix"
     assert json.loads((out / LOCK_NAME).read_text())["pid"] == proc.pid  # the dead run's note stays
@@ -111,7 +115,7 @@ def test_sigkill_at_a_random_moment_loses_nothing_and_the_lock_recovers(tiny_mat
 def test_a_hanging_plugin_interrupted_keeps_finished_cells_and_the_rerun_completes(tmp_path, capsys, monkeypatch):
     matrix, out, flag = write_matrix(tmp_path, seeds=(0, 1, 2)), tmp_path / "run", tmp_path / "hung"
     env = {"SEEBENCH_TEST_FAULT": "hang", "SEEBENCH_TEST_FAULT_SEEDS": "1", "SEEBENCH_TEST_FAULT_FLAG": str(flag)}
-    proc = faults("run", str(matrix), "--out", str(out), env=env)
+    proc = faults("run", str(matrix), "--out", str(out), "--jobs", "1", env=env)
     wait_for(flag.exists, 120, "the plugin to hang")
     before = results(out)
     assert [r["seed"] for r in before.values()] == [0]
@@ -122,6 +126,27 @@ def test_a_hanging_plugin_interrupted_keeps_finished_cells_and_the_rerun_complet
     assert results(out) == before
     code, err = rerun(["run", str(matrix), "--out", str(out)], capsys, monkeypatch, with_faults=True)
     assert code == 0 and "all 3 cells finished (2 ran, 1 already finished)" in err, err
+    assert_clean(out)
+
+
+def test_ctrl_c_with_two_jobs_stops_the_workers_and_keeps_what_they_finished(tmp_path, capsys, monkeypatch):
+    """One worker hangs in seed 1 while the other finishes seeds 0 and 2; Ctrl-C ends the run and both workers,
+    keeps those two results, and the same command then completes."""
+    matrix, out, flag = write_matrix(tmp_path, seeds=(0, 1, 2)), tmp_path / "run", tmp_path / "hung"
+    env = {"SEEBENCH_TEST_FAULT": "hang", "SEEBENCH_TEST_FAULT_SEEDS": "1", "SEEBENCH_TEST_FAULT_FLAG": str(flag)}
+    proc = faults("run", str(matrix), "--out", str(out), "--jobs", "2", env=env)
+    wait_for(lambda: flag.exists() and len(results(out)) == 2, 180, "seeds 0 and 2 beside the hanging seed 1")
+    workers = psutil.Process(proc.pid).children()
+    before = results(out)
+    assert sorted(r["seed"] for r in before.values()) == [0, 2]
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; finished cells are saved" in err and "Traceback" not in err, err
+    assert not psutil.wait_procs(workers, timeout=30)[1], "a worker outlived the interrupted run"
+    assert results(out) == before
+    code, err = rerun(["run", str(matrix), "--out", str(out), "--jobs", "1"], capsys, monkeypatch, with_faults=True)
+    assert code == 0 and "all 3 cells finished (1 ran, 2 already finished)" in err, err
     assert_clean(out)
 
 
