@@ -31,8 +31,9 @@ STUDY = ROOT / "benchmarks" / "budget_study"
 PUBLISHED = ROOT / "leaderboard" / "results"
 OUT = ROOT / "leaderboard" / "study"
 ARMS = {"32": STUDY / "study-32.toml", "64": STUDY / "study-64.toml"}
-# what to learn first: quick's budget (mostly copied), a 4x budget, the paper's crops, then the rest
-PRIORITY = ["quick2", "b82k", "b20k-64", "b164k", "b41k", "b41k-64"]
+# what to learn first: quick's budget (mostly copied), 4x and 2x budgets (the presets are chosen among them), the
+# paper's crops, then the rest
+PRIORITY = ["quick2", "b82k", "b41k", "b20k-64", "b164k", "b41k-64"]
 
 
 def load(arm: str, budget: str | None = None):

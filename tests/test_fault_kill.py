@@ -29,7 +29,12 @@ def faults(*args, env=None, **kw) -> subprocess.Popen:
     """`seebench` with the fault plugin, started in the background."""
     return subprocess.Popen([sys.executable, str(HERE / "fault_plugin.py"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200", **(env or {})},
-                            **kw)
+                            preexec_fn=_default_sigint, **kw)
+
+
+def _default_sigint() -> None:
+    """Ctrl-C as a terminal gives it, also when the suite runs in the background (which ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def rerun(argv: list[str], capsys, monkeypatch=None, with_faults: bool = False) -> tuple[int, str]:
@@ -166,6 +171,22 @@ test_size = 100
 """
 
 
+def own_ray_workers(pid: int, prefix: str = "ray::seebench_") -> list[psutil.Process]:
+    """The Ray workers running seebench tasks that this run started (its raylet's children)."""
+    try:
+        found = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for p in found:
+        try:
+            if " ".join(p.cmdline()).startswith(prefix):
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
 def test_a_killed_ray_worker_is_retried_and_nothing_is_torn(tmp_path):
     pytest.importorskip("ray")
     matrix, out = tmp_path / "m.toml", tmp_path / "run"
@@ -175,12 +196,11 @@ def test_a_killed_ray_worker_is_retried_and_nothing_is_torn(tmp_path):
     killed = None
     deadline = time.time() + 240
     while killed is None and time.time() < deadline and proc.poll() is None:
-        for p in psutil.process_iter(["pid", "cmdline"]):
-            if " ".join(p.info["cmdline"] or []).startswith("ray::seebench_"):
-                time.sleep(RNG.uniform(0.2, 1.0))
-                os.kill(p.info["pid"], signal.SIGKILL)
-                killed = p.info["pid"]
-                break
+        for p in own_ray_workers(proc.pid):  # never another run's (a study beside the suite)
+            time.sleep(RNG.uniform(0.2, 1.0))
+            os.kill(p.pid, signal.SIGKILL)
+            killed = p.pid
+            break
         time.sleep(0.05)
     _, err = proc.communicate(timeout=600)
     assert killed is not None, "no Ray worker was seen running a seebench task"

@@ -33,8 +33,9 @@ def reg():
 
 
 def run(reg, tmp_path, out, seeds=(0, 1, 2), force=False):
+    """In this process (--jobs 1): the faults below are injected by patching this process's code."""
     matrix = load_matrix(write_matrix(tmp_path, seeds), reg, [])
-    return run_matrix(matrix, reg, out, force=force, live=False)
+    return run_matrix(matrix, reg, out, force=force, live=False, executor_options={"jobs": 1})
 
 
 def snapshot(out: Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from conftest import seebench
+from test_fault_kill import own_ray_workers
 
 MATRIX = """
 [matrix]
@@ -72,13 +73,11 @@ def test_a_killed_worker_is_retried_and_every_cell_finishes_once(tmp_path):
     killed = None
     deadline = time.time() + 240
     while killed is None and time.time() < deadline and proc.poll() is None:
-        for p in psutil.process_iter(["pid", "cmdline"]):
-            cmd = " ".join(p.info["cmdline"] or [])
-            if cmd.startswith("ray::seebench_cell"):
-                time.sleep(1.0)  # let it get into the cell
-                os.kill(p.info["pid"], signal.SIGKILL)
-                killed = p.info["pid"]
-                break
+        for p in own_ray_workers(proc.pid, "ray::seebench_cell"):  # this run's, never another run's on the machine
+            time.sleep(1.0)  # let it get into the cell
+            os.kill(p.pid, signal.SIGKILL)
+            killed = p.pid
+            break
         time.sleep(0.1)
     stdout, stderr = proc.communicate(timeout=600)
     assert killed is not None, "no Ray cell worker was seen running"
