@@ -21,3 +21,22 @@ def test_published_results_are_valid_and_the_rendered_files_are_current(tmp_path
     assert (copy / "README.md").read_text() == (BOARD / "README.md").read_text(), "run `seebench publish` again"
     assert (copy / "leaderboard.csv").read_text() == (BOARD / "leaderboard.csv").read_text()
     assert (BOARD / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_published_budget_study_is_current_with_its_results(tmp_path):
+    """leaderboard/study/: every result valid, and README.md / summary.json what the report makes of them."""
+    import sys
+
+    study = BOARD / "study"
+    loaded = load_results([study / "results"])
+    assert loaded.problems == [] and len(loaded.results) >= 30
+    sys.path.insert(0, str(BOARD.parent / "benchmarks"))
+    try:
+        from budget_study_report import report
+    finally:
+        sys.path.pop(0)
+    shutil.copytree(study / "results", tmp_path / "results")
+    report(tmp_path)
+    for name in ("README.md", "summary.json"):
+        assert (tmp_path / name).read_text() == (study / name).read_text(), \
+            "run `python benchmarks/budget_study.py report` again"
