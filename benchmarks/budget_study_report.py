@@ -95,13 +95,18 @@ def draw(points: dict, group: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     arms = sorted({a for a, _ in points})
-    fig, axes = plt.subplots(1, len(arms), figsize=(6.5 * len(arms), 5.2), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(arms), figsize=(max(8.0, 6.5 * len(arms)), 5.6), squeeze=False, sharey=True)
+    off_axis = {}  # rows far below the others (raw pixels on the placed probe): said in a note, not drawn
     styles = ["-", "--", "-.", ":"]
     for ax, arm in zip(axes[0], arms):
         budgets = sorted(i for a, i in points if a == arm)
         names = sorted({n for i in budgets for n in points[(arm, i)]})
         seen_in_group: dict[str, int] = defaultdict(int)
         for name in names:
+            if name == "raw-pixels":
+                off_axis[name] = sorted({round(float(np.mean(list(points[(arm, i)][name].values()))), 1)
+                                         for i in budgets if name in points[(arm, i)]})
+                continue
             xs, means, lows, highs = [], [], [], []
             for i in budgets:
                 seeds = points[(arm, i)].get(name)
@@ -112,13 +117,12 @@ def draw(points: dict, group: dict, path: Path) -> None:
                 xs.append(i); means.append(m)
                 lows.append(ci.low if ci else m); highs.append(ci.high if ci else m)
             g = group.get(name, BASELINES)
-            colour = GROUP_COLOUR.get(g, "#333333")
-            style = styles[seen_in_group[g] % len(styles)]
-            seen_in_group[g] += 1
-            width = 2.6 if name == "white-noise" else 1.6
-            ax.plot(xs, means, style, color="black" if name == "white-noise" else colour, lw=width, marker="o", ms=4,
+            colour = "black" if name == "white-noise" else GROUP_COLOUR.get(g, "#333333")
+            style = "-" if name == "white-noise" else styles[seen_in_group[g] % len(styles)]
+            seen_in_group[g] += name != "white-noise"
+            ax.plot(xs, means, style, color=colour, lw=2.8 if name == "white-noise" else 1.6, marker="o", ms=4,
                     label=name)
-            ax.fill_between(xs, lows, highs, color=colour, alpha=0.12, lw=0)
+            ax.fill_between(xs, lows, highs, color=colour, alpha=0.08, lw=0)
         ax.set_xscale("log", base=2)
         ax.set_xticks(budgets, [f"{i / 1000:.0f}k" for i in budgets])
         ax.set_xlabel(f"images seen in pretraining ({arm} crops)")
@@ -126,8 +130,11 @@ def draw(points: dict, group: dict, path: Path) -> None:
         ax.set_title(f"placed linear probe on Fashion-MNIST, {arm}")
     axes[0][0].set_ylabel("top-1 (%), mean of 3 seeds, 95 % interval shaded")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=4 if len(arms) == 1 else 5, fontsize=8, frameon=False)
+    if off_axis:
+        fig.text(0.01, 0.005, "not drawn: " + "; ".join(f"{n} {'/'.join(map(str, v))} % at every budget"
+                                                         for n, v in off_axis.items()), fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
