@@ -6,7 +6,7 @@
 
 The study is two matrices (benchmarks/budget_study/study-32.toml, study-64.toml): quick's encoder,
 objective and placed probe on random-init, raw pixels, white noise, real Fashion-MNIST and six of the
-paper's families, 3 seeds, at budgets of 20k to 164k images seen (always 5 epochs of as many distinct
+paper's families, 3 seeds, at budgets of 10k to 164k images seen (always 5 epochs of as many distinct
 images) at 32 px, and at 20k and 41k images seen with the paper's small-scale crops (64 px crops of
 128 px images, probed at 64 px). `run` runs one budget after another in the priority order below into
 seebench-runs/budget-study-<size>/ (`seebench run`, so a killed study resumes where it stopped);
@@ -31,9 +31,9 @@ STUDY = ROOT / "benchmarks" / "budget_study"
 PUBLISHED = ROOT / "leaderboard" / "results"
 OUT = ROOT / "leaderboard" / "study"
 ARMS = {"32": STUDY / "study-32.toml", "64": STUDY / "study-64.toml"}
-# what to learn first: quick's budget (mostly copied), 4x and 2x budgets (the presets are chosen among them), the
-# paper's crops, then the rest
-PRIORITY = ["quick2", "b82k", "b41k", "b20k-64", "b164k", "b41k-64"]
+# what to learn first: quick's budget (mostly copied), 4x quick's, half of it (a third point for the curve, cheap),
+# the paper's crops, then the rest
+PRIORITY = ["quick2", "b82k", "b10k", "b20k-64", "b41k", "b164k", "b41k-64"]
 
 
 def load(arm: str, budget: str | None = None):
