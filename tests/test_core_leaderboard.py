@@ -134,6 +134,33 @@ def test_the_camera_table_fits_160_columns_and_keeps_every_column_in_markdown():
     assert "3.1e-16" not in md and "| 0.00 ± 0.00 " in md  # rounding noise is 0
 
 
+def test_a_verdict_flag_reads_yes_or_no_and_counts_the_seeds_that_said_yes(tmp_path):
+    """A metric declared unit "flag" (the fingerprint's verdict) is written as a verdict, not as 1.00 ± 0.00;
+    CSV and JSON keep the numbers."""
+    info = {"pce_gen_pooled": {"higher_is_better": True, "primary": True},
+            "carries_fingerprint": {"higher_is_better": True, "unit": "flag"},
+            "fingerprint_on_novel": {"higher_is_better": True, "unit": "flag"}}
+    verdicts = {"replay": [(1.0, 0.0)] * 3, "dcgan": [(1.0, 1.0), (0.0, 0.0), (1.0, 1.0)], "noise": [(0.0, 0.0)] * 3}
+    results = [camera_result(row, seed, "fingerprint", {"pce_gen_pooled": 100.0 + seed, "carries_fingerprint": c,
+                                                        "fingerprint_on_novel": n}, info)
+               for row, flags in verdicts.items() for seed, (c, n) in enumerate(flags)]
+    board = leaderboard.build(results)
+    md = render.to_markdown(board)
+    line = {row: next(x for x in md.splitlines() if x.startswith(f"| {row} ")) for row in verdicts}
+    cells = {row: [c.strip() for c in text.split("|")[1:-1]] for row, text in line.items()}
+    header = [c.strip() for c in md.splitlines()[0].split("|")[1:-1]]
+    carries, novel = header.index("fingerprint carries_fingerprint"), header.index("fingerprint fingerprint_on_novel")
+    assert (cells["replay"][carries], cells["replay"][novel]) == ("yes", "no")
+    assert cells["dcgan"][carries] == cells["dcgan"][novel] == "yes in 2 of 3 seeds"
+    assert (cells["noise"][carries], cells["noise"][novel]) == ("no", "no")
+    assert "0.67" not in md and "1.00 ± 0.00" not in md
+    buf = io.StringIO()
+    render.to_terminal(board, Console(file=buf, width=200, force_terminal=False))
+    assert "yes in 2 of 3 seeds" in buf.getvalue()
+    csv = render.to_csv(board)
+    assert "0.666" in csv  # the numbers stay in the CSV
+
+
 def test_chart_is_a_bar_chart_coloured_by_family_group(two_contributors, tmp_path):
     board = leaderboard.build(load_results(two_contributors).results)
     path = render_chart(board, tmp_path / "chart.png")

@@ -29,6 +29,14 @@ def _fmt(mean: float, half: float | None, n: int, compact: bool = False) -> str:
     return f"{_num(mean)} ± {_num(half)}"
 
 
+def _flag(mean: float, n: int) -> str:
+    """A flag metric (0 or 1 per seed): 'yes' / 'no' when the seeds agree, else 'yes in k of n seeds'."""
+    yes = round(mean * n)
+    if yes in (0, n):
+        return "yes" if yes else "no"
+    return f"yes in {yes} of {n} seeds"
+
+
 def _cells(board: Leaderboard, key: tuple, column: str, compact: bool = False) -> str:
     t = board.table
     if (column, "mean") not in t.columns:
@@ -38,6 +46,8 @@ def _cells(board: Leaderboard, key: tuple, column: str, compact: bool = False) -
         return "—"
     if column in board.reference_columns:  # a fact about the data (the paper's number): no spread
         return _num(float(mean))
+    if column in board.flags:  # a verdict: yes / no, or how many seeds said yes
+        return _flag(float(mean), int(n))
     ci = board.interval(key, column)
     return _fmt(float(mean), ci.half_width if ci else None, int(n), compact)
 

@@ -44,7 +44,7 @@ def long_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             info = declared.get(metric, {})
             records.append({**base, "column": f"{_label(cell['evaluator'])} {metric}", "value": value,
                             "higher_is_better": info.get("higher_is_better", True),
-                            "primary": bool(info.get("primary", False))})
+                            "primary": bool(info.get("primary", False)), "unit": info.get("unit", "")})
         for ref_name, value in r.get("reference", {}).items():
             records.append({**base, "column": f"paper {ref_name}", "value": value, "higher_is_better": True,
                             "reference": True, "primary": False})
@@ -81,6 +81,7 @@ class Leaderboard:
     members: dict[tuple, list[str]] = field(default_factory=dict)  # row key -> keys of the results behind it
     values: dict[tuple, dict[str, dict[int, float]]] = field(default_factory=dict)  # row key -> column -> {seed: value}
     data_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # row -> (kind, name) of its pretraining data
+    flags: set[str] = field(default_factory=set)  # columns declared unit "flag" (a yes/no verdict per seed)
     _rhos: list | None = field(default=None, repr=False, compare=False)  # the bootstrap is seconds: computed once
 
     def higher_is_better(self, column: str) -> bool:
@@ -285,6 +286,7 @@ def build(results: list[dict[str, Any]], problems: list[str] | None = None, metr
     members = {k: list(v) for k, v in df.groupby(GROUP_COLS, sort=False)["key"].unique().items()}
     data_refs = {r["row"]: ((r["cell"].get("data") or {}).get("kind", ""), (r["cell"].get("data") or {}).get("name", ""))
                  for r in dedupe([r for r in results if r["status"] == "ok"])}
+    flags = set(df.loc[df["unit"] == "flag", "column"]) if "unit" in df else set()
     return Leaderboard(table, roles, metrics, references, varying, failed, list(problems or []),
                        threads=torch_threads(results), higher=directions, members=members, values=values,
-                       data_refs=data_refs)
+                       data_refs=data_refs, flags=flags)
