@@ -40,3 +40,22 @@ def test_the_published_budget_study_is_current_with_its_results(tmp_path):
     for name in ("README.md", "summary.json"):
         assert (tmp_path / name).read_text() == (study / name).read_text(), \
             "run `python benchmarks/budget_study.py report` again"
+
+
+def test_the_study_claims_no_margin_count_for_a_budget_of_one_seed():
+    """One seed per row has no seed std: the report says so instead of counting 0 families over white noise."""
+    import sys
+
+    sys.path.insert(0, str(BOARD.parent / "benchmarks"))
+    try:
+        from budget_study_report import beating, summarise
+    finally:
+        sys.path.pop(0)
+    paper = {"fractaldb": 33.4, "dead-leaves-shapes": 38.9}
+    one = {("64 px", 20480): {"white-noise": {0: 60.0}, "fractaldb": {0: 69.0}, "dead-leaves-shapes": {0: 65.0}}}
+    (rec,) = summarise(one, paper)
+    assert rec["families_beating_white_noise"] is None and "1 seed: no std" in beating(rec)
+    two = {("64 px", 20480): {"white-noise": {0: 60.0, 1: 61.0}, "fractaldb": {0: 69.0, 1: 70.0},
+                              "dead-leaves-shapes": {0: 60.5, 1: 61.5}}}
+    (rec,) = summarise(two, paper)
+    assert beating(rec) == "1 of 2"  # fractaldb +9 pooled stds; dead-leaves-shapes +0.5 of one
