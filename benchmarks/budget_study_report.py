@@ -91,6 +91,21 @@ def summarise(points: dict, paper: dict) -> list[dict]:
 
 
 def draw(points: dict, group: dict, path: Path) -> None:
+    """curves.png: one panel per arm (see `figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(points, group)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def figure(points: dict, group: dict):
+    """One panel per arm, one line per row against images seen, its 95 % interval over seeds shaded.
+
+    A panel with a single budget has nothing to shade between: each row is a point with the interval as
+    an error bar, the rows spread sideways a little so their bars do not hide each other. Rows of one
+    group share a colour and tell themselves apart by line style and marker.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -99,10 +114,11 @@ def draw(points: dict, group: dict, path: Path) -> None:
     arms = sorted({a for a, _ in points})
     fig, axes = plt.subplots(1, len(arms), figsize=(max(8.0, 6.5 * len(arms)), 5.6), squeeze=False, sharey=True)
     off_axis = {}  # rows far below the others (raw pixels on the placed probe): said in a note, not drawn
-    styles = ["-", "--", "-.", ":"]
+    styles, markers = ["-", "--", "-.", ":"], ["o", "s", "^", "D"]
     for ax, arm in zip(axes[0], arms):
         budgets = sorted(i for a, i in points if a == arm)
         names = sorted({n for i in budgets for n in points[(arm, i)]})
+        drawn = [n for n in names if n != "raw-pixels"]
         seen_in_group: dict[str, int] = defaultdict(int)
         for name in names:
             if name == "raw-pixels":
@@ -120,27 +136,33 @@ def draw(points: dict, group: dict, path: Path) -> None:
                 lows.append(ci.low if ci else m); highs.append(ci.high if ci else m)
             g = group.get(name, BASELINES)
             colour = "black" if name == "white-noise" else GROUP_COLOUR.get(g, "#333333")
-            style = "-" if name == "white-noise" else styles[seen_in_group[g] % len(styles)]
+            k = 0 if name == "white-noise" else seen_in_group[g] % len(styles)
             seen_in_group[g] += name != "white-noise"
-            ax.plot(xs, means, style, color=colour, lw=2.8 if name == "white-noise" else 1.6, marker="o", ms=4,
-                    label=name)
-            ax.fill_between(xs, lows, highs, color=colour, alpha=0.08, lw=0)
+            lw = 2.8 if name == "white-noise" else 1.6
+            if len(budgets) == 1:  # one budget: error bars, rows spread over +-8 % of x (log axis)
+                spread = 2 ** (0.12 * (drawn.index(name) / max(1, len(drawn) - 1) - 0.5))
+                ax.errorbar([x * spread for x in xs], means, yerr=[np.subtract(means, lows), np.subtract(highs, means)],
+                            fmt=markers[k], color=colour, ms=5, capsize=3, lw=lw / 1.4, label=name)
+            else:
+                ax.plot(xs, means, styles[k], color=colour, lw=lw, marker=markers[k], ms=4, label=name)
+                ax.fill_between(xs, lows, highs, color=colour, alpha=0.08, lw=0)
         ax.set_xscale("log", base=2)
+        if len(budgets) == 1:
+            ax.margins(x=0.1)
         ax.set_xticks(budgets, [f"{i / 1000:.0f}k" for i in budgets])
         ax.set_xlabel(f"images seen in pretraining ({arm} crops)")
         ax.grid(alpha=0.3)
         fewest = min(len(v) for i in budgets for n, v in points[(arm, i)].items() if n != "raw-pixels")
         short = "" if fewest >= 3 else f" ({fewest} seed{'s' if fewest > 1 else ''} so far: {'no interval' if fewest < 2 else 'wide intervals'})"
         ax.set_title(f"placed linear probe on Fashion-MNIST, {arm}{short}", fontsize=10 if short else 12)
-    axes[0][0].set_ylabel("top-1 (%), mean over seeds, 95 % interval shaded")
+    axes[0][0].set_ylabel("top-1 (%), mean over seeds, 95 % interval shaded or as bars")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4 if len(arms) == 1 else 5, fontsize=8, frameon=False)
     if off_axis:
         fig.text(0.01, 0.005, "not drawn: " + "; ".join(f"{n} {'/'.join(map(str, v))} % at every budget"
                                                          for n, v in off_axis.items()), fontsize=7, color="#555555")
     fig.tight_layout(rect=(0, 0.13, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def fmt(x: float | None, digits: int = 2) -> str:

@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from seebench.leaderboard.publish import regenerate
 from seebench.results.store import load_results
 
@@ -59,3 +61,37 @@ def test_the_study_claims_no_margin_count_for_a_budget_of_one_seed():
                               "dead-leaves-shapes": {0: 60.5, 1: 61.5}}}
     (rec,) = summarise(two, paper)
     assert beating(rec) == "1 of 2"  # fractaldb +9 pooled stds; dead-leaves-shapes +0.5 of one
+
+
+def test_a_study_panel_with_one_budget_draws_each_rows_interval_as_an_error_bar():
+    """A single budget has nothing to shade between: every row's 95 % interval must show as a bar of its own."""
+    import sys
+
+    import matplotlib.pyplot as plt
+    from matplotlib.container import ErrorbarContainer
+
+    from seebench.leaderboard import stats as st
+
+    sys.path.insert(0, str(BOARD.parent / "benchmarks"))
+    try:
+        from budget_study_report import figure
+    finally:
+        sys.path.pop(0)
+    seeds = {"white-noise": {0: 64.7, 1: 56.4, 2: 67.2}, "fractaldb": {0: 69.2, 1: 70.1, 2: 69.6},
+             "spectrum": {0: 64.4, 1: 64.5, 2: 66.8}, "raw-pixels": {0: 30.5, 1: 30.5, 2: 30.5}}
+    points = {("64 px", 20480): seeds, ("32 px", 20480): seeds, ("32 px", 81920): seeds}
+    group = {"white-noise": "baselines", "fractaldb": "FractalDB", "spectrum": "statistical"}
+    fig = figure(points, group)
+    try:
+        panels = {ax.get_title().rsplit(", ", 1)[-1]: ax for ax in fig.axes}
+        bars = {c.get_label(): c for c in panels["64 px"].containers if isinstance(c, ErrorbarContainer)}
+        assert set(bars) == {"white-noise", "fractaldb", "spectrum"}  # raw pixels is off the axis, said in a note
+        for name, bar in bars.items():
+            ci = st.interval(list(seeds[name].values()))
+            (segment,) = bar.lines[2][0].get_segments()
+            assert np.allclose(sorted(segment[:, 1]), [ci.low, ci.high])
+        xs = sorted(float(b.lines[0].get_xdata()[0]) for b in bars.values())
+        assert len(set(xs)) == 3 and xs[0] > 20480 / 1.1 and xs[-1] < 20480 * 1.1  # spread apart, near the budget
+        assert not [c for c in panels["32 px"].containers if isinstance(c, ErrorbarContainer)]  # shaded there
+    finally:
+        plt.close(fig)
