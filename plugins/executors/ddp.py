@@ -112,6 +112,10 @@ def _rank_main(rank: int, n: int, cell_dict: dict, run_dir: str, registry_spec: 
                               progress=(lambda *a: messages.put(("progress", *a))) if main else None,
                               log=(lambda line: messages.put(("log", line))) if main else None)
             ctx.pretrained_encoder()  # inside the process group: trains here, on this rank's share
+            # every rank past its last collective before any rank tears its gloo pairs down: a full test run
+            # here once saw rank 1 abort at teardown ("terminate called without an active exception");
+            # synchronising before destroy_process_group is the usual remedy (mosaicml/streaming#186)
+            dist.barrier()
         finally:
             dist.destroy_process_group()
     except BaseException as exc:
