@@ -139,7 +139,7 @@ def figure(points: dict, group: dict):
             k = 0 if name == "white-noise" else seen_in_group[g] % len(styles)
             seen_in_group[g] += name != "white-noise"
             lw = 2.8 if name == "white-noise" else 1.6
-            if len(budgets) == 1:  # one budget: error bars, rows spread over +-8 % of x (log axis)
+            if len(budgets) == 1:  # one budget: error bars, rows spread over +-4 % of x (2 ** +-0.06, log axis)
                 spread = 2 ** (0.12 * (drawn.index(name) / max(1, len(drawn) - 1) - 0.5))
                 ax.errorbar([x * spread for x in xs], means, yerr=[np.subtract(means, lows), np.subtract(highs, means)],
                             fmt=markers[k], color=colour, ms=5, capsize=3, lw=lw / 1.4, label=name)
